@@ -218,7 +218,11 @@ export interface RaftConfig {
   /** Injected randomness in [0, 1): the only source of nondeterminism in the core. */
   random: () => number;
   /** Optional sink for the core's diagnostic lines (no I/O of its own). */
-  logger?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  logger?: (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    msg: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }
 
 export interface ProgressStatus {

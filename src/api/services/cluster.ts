@@ -1,0 +1,24 @@
+// etcdserverpb.Cluster: the member list (changes come with the cluster work).
+import type { ClusterDefinition, MemberListResponse, Member as PbMember } from '../../pb/etcdserverpb/rpc.js';
+import type { Member } from '../../server/membership.js';
+import type { EtcdServer } from '../../server/server.js';
+import type { ServiceImplementation } from '../grpc/types.js';
+import { guarded } from './errors.js';
+
+export function toPbMember(m: Member): PbMember {
+  return {
+    ID: m.id,
+    name: m.name,
+    peerURLs: [...m.peerUrls],
+    clientURLs: [...m.clientUrls],
+    isLearner: m.isLearner,
+  };
+}
+
+export function clusterService(server: EtcdServer): ServiceImplementation<typeof ClusterDefinition> {
+  return {
+    memberList: guarded(async (): Promise<MemberListResponse> => {
+      return { header: server.header(server.currentRevision()), members: server.members().map(toPbMember) };
+    }),
+  };
+}

@@ -1,0 +1,50 @@
+// etcdserverpb.KV: request checks as etcd's v3rpc does them (before anything
+// reaches raft), then the member's read or write path.
+import {
+  checkTxnDuplicates,
+  validateDeleteRangeRequest,
+  validatePutRequest,
+  validateRangeRequest,
+  validateTxnRequest,
+} from '../../mvcc/validate.js';
+import type {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  KVDefinition,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../../pb/etcdserverpb/rpc.js';
+import type { EtcdServer } from '../../server/server.js';
+import type { ServiceImplementation } from '../grpc/types.js';
+import { asMessage, guarded } from './errors.js';
+
+export function kvService(server: EtcdServer, maxTxnOps: number): ServiceImplementation<typeof KVDefinition> {
+  return {
+    range: guarded(async (req: RangeRequest): Promise<RangeResponse> => {
+      validateRangeRequest(req);
+      return asMessage<RangeResponse>(await server.range(req));
+    }),
+    put: guarded(async (req: PutRequest): Promise<PutResponse> => {
+      validatePutRequest(req);
+      return asMessage<PutResponse>(await server.put(req));
+    }),
+    deleteRange: guarded(async (req: DeleteRangeRequest): Promise<DeleteRangeResponse> => {
+      validateDeleteRangeRequest(req);
+      return asMessage<DeleteRangeResponse>(await server.deleteRange(req));
+    }),
+    txn: guarded(async (req: TxnRequest): Promise<TxnResponse> => {
+      validateTxnRequest(req, maxTxnOps);
+      checkTxnDuplicates(req);
+      return asMessage<TxnResponse>(await server.txn(req));
+    }),
+    compact: guarded(async (req: CompactionRequest): Promise<CompactionResponse> => {
+      return asMessage<CompactionResponse>(await server.compact(req));
+    }),
+  };
+}

@@ -1,0 +1,519 @@
+// The Raft state machine: state shared by all roles, role transitions, ticking, and the common
+// part of step() (term comparison and vote requests). Role-specific handling lives in
+// step-leader.ts, step-candidate.ts and step-follower.ts.
+import { CampaignKind } from './campaign.js';
+import { applyConfChangeTo } from './conf-change.js';
+import { decodeConfChange } from './confchange-codec.js';
+import { RaftLog } from './log.js';
+import { CAMPAIGN_TRANSFER, type MessageInit, newMessage, voteResponseType } from './messages.js';
+import { VoteResult } from './quorum.js';
+import { ReadOnly } from './read-only.js';
+import { stepCandidate } from './step-candidate.js';
+import { stepFollower } from './step-follower.js';
+import { bcastAppend, stepLeader } from './step-leader.js';
+import { ProgressTracker } from './tracker.js';
+import {
+  type ConfChange,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type HardState,
+  type Message,
+  MessageType,
+  NONE,
+  type NodeId,
+  type RaftConfig,
+  type ReadState,
+  type Snapshot,
+  type SoftState,
+  StateType,
+} from './types.js';
+import { assert, bytesEqual, EMPTY_BYTES, payloadSize } from './util.js';
+
+export class Raft {
+  readonly id: NodeId;
+  term = 0;
+  vote: NodeId = NONE;
+  lead: NodeId = NONE;
+  state: StateType = StateType.Follower;
+  readonly log: RaftLog;
+  readonly tracker: ProgressTracker;
+  readonly cfg: RaftConfig;
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+  readOnly = new ReadOnly();
+  /** ReadIndex requests received before this leader committed an entry of its own term. */
+  pendingReadIndexMessages: Message[] = [];
+  leadTransferee: NodeId = NONE;
+  /** Index of the newest conf change that may not be applied yet; only one may be in flight. */
+  pendingConfIndex = 0;
+  /** Payload bytes of proposals appended by this leader and not yet committed. */
+  uncommittedSize = 0;
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+
+  constructor(cfg: RaftConfig) {
+    validateConfig(cfg);
+    this.cfg = cfg;
+    this.id = cfg.id;
+    this.log = new RaftLog(cfg.storage, Math.max(cfg.maxSizePerMsg, 1));
+    this.tracker = new ProgressTracker(cfg.maxInflightMsgs, cfg.maxInflightBytes);
+    const { hardState, confState } = cfg.storage.initialState();
+    this.tracker.reset(confState, this.log.lastIndex() + 1);
+    this.loadHardState(hardState);
+    // Everything up to the storage's snapshot counts as applied whatever the application says.
+    if (cfg.applied > this.log.applied) this.log.appliedTo(cfg.applied);
+    this.replayAppliedConfChanges();
+    this.becomeFollower(this.term, NONE);
+  }
+
+  /**
+   * The storage's ConfState is as of its snapshot. Conf changes after the snapshot that the
+   * application reports as already applied will not be handed out again, so apply them here.
+   */
+  private replayAppliedConfChanges(): void {
+    const lo = this.log.firstIndex();
+    const hi = this.log.applied;
+    if (hi < lo) return;
+    for (const e of this.log.slice(lo, hi + 1, Number.MAX_SAFE_INTEGER)) {
+      if (e.type === EntryType.ConfChange)
+        applyConfChangeTo(this.tracker, decodeConfChange(e.data), this.log.lastIndex() + 1);
+    }
+  }
+
+  private loadHardState(hs: HardState): void {
+    if (hs.term === 0 && hs.vote === NONE && hs.commit === 0) return;
+    // A commit below the snapshot is stale (the snapshot itself proves commitment); above the log is corruption.
+    assert(hs.commit <= this.log.lastIndex(), `hard state commit ${hs.commit} beyond last index ${this.log.lastIndex()}`);
+    this.log.commitTo(hs.commit);
+    this.term = hs.term;
+    this.vote = hs.vote;
+  }
+
+  log_(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+    this.cfg.logger?.(level, msg, { id: this.id, term: this.term, ...fields });
+  }
+
+  /** Cheap checks run after every input: the log's order invariant and our own consistency. */
+  assertInvariants(): void {
+    const log = this.log;
+    assert(log.applied <= log.committed, `applied ${log.applied} > committed ${log.committed}`);
+    assert(log.committed <= log.lastIndex(), `committed ${log.committed} > last index ${log.lastIndex()}`);
+    assert(this.state !== StateType.Leader || this.lead === this.id, 'a leader must know itself as leader');
+    assert(this.vote === NONE || this.term > 0, 'a vote needs a term');
+  }
+
+  // ---- observable state ----
+
+  softState(): SoftState {
+    return { leader: this.lead, state: this.state };
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  confState(): ConfState {
+    return this.tracker.confState();
+  }
+
+  /** May this node become leader? Only voters, and not while a snapshot is still being persisted. */
+  promotable(): boolean {
+    return this.tracker.isVoter(this.id) && !this.log.hasPendingSnapshot();
+  }
+
+  isLearner(): boolean {
+    return this.tracker.isLearner(this.id);
+  }
+
+  // ---- sending ----
+
+  send(init: MessageInit): void {
+    const m = newMessage(init);
+    if (m.from === NONE) m.from = this.id;
+    const t = m.type;
+    if (
+      t === MessageType.Vote ||
+      t === MessageType.VoteResp ||
+      t === MessageType.PreVote ||
+      t === MessageType.PreVoteResp
+    ) {
+      // Vote traffic carries an explicit term: a pre-vote names the term it would campaign in.
+      assert(m.term !== 0, `vote message ${t} without a term`);
+    } else if (t !== MessageType.Prop && t !== MessageType.ReadIndex) {
+      // Forwarded proposals and reads travel with term 0, so they are never rejected as stale.
+      m.term = this.term;
+    }
+    this.msgs.push(m);
+  }
+
+  // ---- role transitions ----
+
+  private setTerm(term: number): void {
+    assert(term >= this.term, `term must not decrease: ${this.term} -> ${term}`);
+    if (term !== this.term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+  }
+
+  reset(term: number): void {
+    this.setTerm(term);
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.abortLeaderTransfer();
+    this.tracker.resetVotes();
+    const last = this.log.lastIndex();
+    for (const [id, pr] of this.tracker.progress) pr.restart(id === this.id ? last : 0, last + 1);
+    this.pendingConfIndex = 0;
+    this.uncommittedSize = 0;
+    this.readOnly = new ReadOnly();
+    this.pendingReadIndexMessages = [];
+  }
+
+  private resetRandomizedElectionTimeout(): void {
+    const r = this.cfg.random();
+    assert(r >= 0 && r < 1, `random() returned ${r}, outside [0, 1)`);
+    this.randomizedElectionTimeout = this.cfg.electionTick + Math.floor(r * this.cfg.electionTick);
+  }
+
+  becomeFollower(term: number, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.state = StateType.Follower;
+  }
+
+  becomeCandidate(): void {
+    assert(this.state !== StateType.Leader, 'leader cannot become candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.state = StateType.Candidate;
+  }
+
+  /** A pre-candidate asks whether it could win before disturbing anyone: term and vote stay as they are. */
+  becomePreCandidate(): void {
+    assert(this.state !== StateType.Leader, 'leader cannot become pre-candidate');
+    this.tracker.resetVotes();
+    this.lead = NONE;
+    this.state = StateType.PreCandidate;
+  }
+
+  becomeLeader(): void {
+    assert(this.state !== StateType.Follower, 'follower cannot become leader without an election');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.state = StateType.Leader;
+    this.tracker.progress.get(this.id)?.becomeReplicate();
+    // Conf changes still in the log may be unapplied: hold new ones until they are.
+    this.pendingConfIndex = this.log.lastIndex();
+    // The no-op entry lets the new leader commit (and so learn the commit point) in its own term (§8).
+    const ok = this.appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data: EMPTY_BYTES }]);
+    assert(ok, 'the empty no-op entry cannot exceed the uncommitted size bound');
+    this.log_('info', 'became leader');
+  }
+
+  // ---- ticking ----
+
+  tick(): void {
+    if (this.state === StateType.Leader) this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.step(newMessage({ type: MessageType.Hup, from: this.id }));
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) this.step(newMessage({ type: MessageType.CheckQuorum, from: this.id }));
+      // A transfer that did not finish within an election timeout is abandoned.
+      if (this.state === StateType.Leader && this.leadTransferee !== NONE) this.abortLeaderTransfer();
+    }
+    if (this.state !== StateType.Leader) return;
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0;
+      this.step(newMessage({ type: MessageType.Beat, from: this.id }));
+    }
+  }
+
+  // ---- elections ----
+
+  hup(kind: CampaignKind): void {
+    if (this.state === StateType.Leader) return;
+    if (!this.promotable()) {
+      this.log_('warn', 'not promotable, ignoring campaign');
+      return;
+    }
+    if (this.hasUnappliedConfChanges()) {
+      // Winning now could act on a membership the node has not applied yet.
+      this.log_('warn', 'unapplied conf changes, ignoring campaign');
+      return;
+    }
+    this.campaign(kind);
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    if (this.log.applied >= this.log.committed) return false;
+    const lo = Math.max(this.log.applied + 1, this.log.firstIndex());
+    if (lo > this.log.committed) return false;
+    const ents = this.log.slice(lo, this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+    return ents.some((e) => e.type === EntryType.ConfChange);
+  }
+
+  campaign(kind: CampaignKind): void {
+    if (!this.promotable()) return;
+    let voteType: MessageType;
+    let term: number;
+    if (kind === CampaignKind.PreElection) {
+      this.becomePreCandidate();
+      voteType = MessageType.PreVote;
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      voteType = MessageType.Vote;
+      term = this.term;
+    }
+    if (this.poll(this.id, true) === VoteResult.Won) {
+      // A single voter wins at once.
+      if (kind === CampaignKind.PreElection) this.campaign(CampaignKind.Election);
+      else this.becomeLeader();
+      return;
+    }
+    for (const id of [...this.tracker.voters].sort(compareIds)) {
+      if (id === this.id) continue;
+      this.send({
+        type: voteType,
+        to: id,
+        term,
+        index: this.log.lastIndex(),
+        logTerm: this.log.lastTerm(),
+        context: kind === CampaignKind.Transfer ? CAMPAIGN_TRANSFER : undefined,
+      });
+    }
+  }
+
+  poll(id: NodeId, granted: boolean): VoteResult {
+    this.tracker.recordVote(id, granted);
+    return this.tracker.tallyVotes().result;
+  }
+
+  // ---- step ----
+
+  step(m: Message): void {
+    if (!this.checkTerm(m)) return;
+    switch (m.type) {
+      case MessageType.Hup:
+        this.hup(this.cfg.preVote ? CampaignKind.PreElection : CampaignKind.Election);
+        return;
+      case MessageType.Vote:
+      case MessageType.PreVote:
+        this.handleVoteRequest(m);
+        return;
+      default:
+        this.stepRole(m);
+    }
+  }
+
+  private stepRole(m: Message): void {
+    switch (this.state) {
+      case StateType.Leader:
+        stepLeader(this, m);
+        return;
+      case StateType.Candidate:
+      case StateType.PreCandidate:
+        stepCandidate(this, m);
+        return;
+      case StateType.Follower:
+        stepFollower(this, m);
+        return;
+    }
+  }
+
+  /** Compare the message's term with ours; returns false when the message is to be dropped. */
+  private checkTerm(m: Message): boolean {
+    if (m.term === 0) return true; // local message, or a forwarded proposal/read
+    if (m.term > this.term) return this.onHigherTerm(m);
+    if (m.term < this.term) {
+      this.onLowerTerm(m);
+      return false;
+    }
+    return true;
+  }
+
+  private onHigherTerm(m: Message): boolean {
+    const isVoteRequest = m.type === MessageType.Vote || m.type === MessageType.PreVote;
+    if (isVoteRequest) {
+      const forced = bytesEqual(m.context, CAMPAIGN_TRANSFER);
+      // Leader lease: while we hear from a leader, a vote request is most likely from a partitioned
+      // or removed node and must not depose that leader (thesis §4.2.3).
+      const inLease =
+        this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
+      if (!forced && inLease) {
+        this.log_('info', 'ignoring vote request within leader lease', { from: m.from, msgTerm: m.term });
+        return false;
+      }
+    }
+    if (m.type === MessageType.PreVote) return true; // a pre-vote never changes our term
+    if (m.type === MessageType.PreVoteResp && !m.reject) {
+      // Granted pre-votes name the future term; the term moves only when the real election starts.
+      return true;
+    }
+    const fromLeader =
+      m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
+    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    return true;
+  }
+
+  private onLowerTerm(m: Message): void {
+    if (
+      (this.cfg.checkQuorum || this.cfg.preVote) &&
+      (m.type === MessageType.Heartbeat || m.type === MessageType.App)
+    ) {
+      // A stale leader (e.g. healed from a partition) would otherwise never learn of the newer term,
+      // since with pre-vote/check-quorum we do not bump terms with our own elections.
+      this.send({ type: MessageType.AppResp, to: m.from });
+    } else if (m.type === MessageType.PreVote) {
+      // Reject so the pre-candidate learns of the newer term instead of waiting forever.
+      this.send({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true });
+    }
+  }
+
+  private handleVoteRequest(m: Message): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === NONE && this.lead === NONE) ||
+      (m.type === MessageType.PreVote && m.term > this.term);
+    const respType = voteResponseType(m.type);
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      // Reply in the candidate's term, so a pre-candidate counts a granted pre-vote for its future term.
+      this.send({ type: respType, to: m.from, term: m.term });
+      if (m.type === MessageType.Vote) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, to: m.from, term: this.term, reject: true });
+    }
+  }
+
+  // ---- log ----
+
+  /** Leader appends proposals at the end of its log; false when the uncommitted bound refuses them. */
+  appendEntries(ents: Entry[]): boolean {
+    if (!this.increaseUncommittedSize(ents)) return false;
+    const last = this.log.lastIndex();
+    ents.forEach((e, i) => {
+      e.term = this.term;
+      e.index = last + 1 + i;
+    });
+    const newLast = this.log.append(ents);
+    // The leader's own copy counts towards the quorum once the application persists it;
+    // like etcd we count it at once, since the Ready contract persists before messages are sent.
+    this.tracker.progress.get(this.id)?.maybeUpdate(newLast);
+    this.maybeCommit();
+    return true;
+  }
+
+  maybeCommit(): boolean {
+    const idx = this.tracker.committed();
+    if (!Number.isFinite(idx)) return false;
+    return this.log.maybeCommit(idx, this.term);
+  }
+
+  private increaseUncommittedSize(ents: Entry[]): boolean {
+    const max = this.cfg.maxUncommittedEntriesSize;
+    const size = payloadSize(ents);
+    // Always admit at least one proposal, however large, so progress is possible.
+    if (max > 0 && this.uncommittedSize > 0 && size > 0 && this.uncommittedSize + size > max) return false;
+    this.uncommittedSize += size;
+    return true;
+  }
+
+  reduceUncommittedSize(ents: Entry[]): void {
+    if (this.state !== StateType.Leader) return;
+    this.uncommittedSize = Math.max(0, this.uncommittedSize - payloadSize(ents));
+  }
+
+  committedEntryInCurrentTerm(): boolean {
+    return this.log.termOrZero(this.log.committed) === this.term;
+  }
+
+  // ---- leadership transfer ----
+
+  abortLeaderTransfer(): void {
+    this.leadTransferee = NONE;
+  }
+
+  sendTimeoutNow(to: NodeId): void {
+    this.send({ type: MessageType.TimeoutNow, to });
+  }
+
+  // ---- membership ----
+
+  applyConfChange(cc: ConfChange): ConfState {
+    applyConfChangeTo(this.tracker, cc, this.log.lastIndex() + 1);
+    return this.afterConfChange();
+  }
+
+  private afterConfChange(): ConfState {
+    const cs = this.confState();
+    if (this.state !== StateType.Leader) return cs;
+    if (!this.tracker.progress.has(this.id) || this.isLearner()) {
+      // A leader removed from (or demoted in) the configuration steps down; the rest elect a new one.
+      this.becomeFollower(this.term, NONE);
+      return cs;
+    }
+    if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee))
+      this.abortLeaderTransfer();
+    // A smaller quorum may commit more; new members need their first probe.
+    if (this.maybeCommit()) bcastAppend(this);
+    else bcastAppend(this, false);
+    return cs;
+  }
+
+  /** Restore from a snapshot sent by the leader; false when it is stale or we already have its entries. */
+  restoreSnapshot(s: Snapshot): boolean {
+    const meta = s.metadata;
+    if (meta.index <= this.log.committed) return false;
+    assert(this.state === StateType.Follower, 'only a follower restores a snapshot');
+    // The snapshot may predate the conf change that added this node (a new member catching up from
+    // an older snapshot): accept it anyway; the later log entries add us (as etcd 3.4 does).
+    if (this.log.matchTerm(meta.index, meta.term)) {
+      // We already have the entries: just move the commit point.
+      this.log.commitTo(meta.index);
+      return false;
+    }
+    this.log.restore(s);
+    const last = this.log.lastIndex();
+    this.tracker.reset(meta.confState, last + 1);
+    this.tracker.progress.get(this.id)?.maybeUpdate(last);
+    this.log_('info', 'restored snapshot', { index: meta.index, term: meta.term });
+    return true;
+  }
+}
+
+function compareIds(a: NodeId, b: NodeId): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function validateConfig(cfg: RaftConfig): void {
+  if (cfg.id === NONE) throw new Error('raft: cannot use none as id');
+  if (cfg.heartbeatTick <= 0) throw new Error('raft: heartbeat tick must be greater than 0');
+  if (cfg.electionTick <= cfg.heartbeatTick)
+    throw new Error('raft: election tick must be greater than heartbeat tick');
+  if (cfg.maxInflightMsgs <= 0) throw new Error('raft: max inflight messages must be greater than 0');
+  if (cfg.maxSizePerMsg < 0 || cfg.maxInflightBytes < 0 || cfg.maxUncommittedEntriesSize < 0)
+    throw new Error('raft: size limits must not be negative');
+  if (cfg.readOnlyOption === 1 && !cfg.checkQuorum)
+    throw new Error('raft: CheckQuorum must be enabled when ReadOnlyOption is LeaseBased');
+}

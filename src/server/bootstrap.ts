@@ -1,0 +1,274 @@
+// Opening a member's storage: either a fresh start (no WAL yet: derive ids,
+// create the WAL, bootstrap raft with the initial members) or a restart
+// (newest snapshot -> WAL from it -> in-memory raft log -> backend). Anything
+// that does not fit together (unreadable files, a backend from another data
+// dir, a snapshot of another cluster) stops start-up with a clear message and
+// leaves every file as it was.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { verifyBootstrapCluster } from '../config/bootstrap.js';
+import { ConfigError, type ServerConfig } from '../config/types.js';
+import type { Logger } from '../log/types.js';
+import { MvccStore } from '../mvcc/index.js';
+import { MemoryStorage, RawNode } from '../raft/index.js';
+import {
+  type ConfChange,
+  ConfChangeType,
+  type ConfState,
+  type HardState,
+  ReadOnlyOption,
+  type Snapshot,
+} from '../raft/types.js';
+import { Snapshotter } from '../snap/index.js';
+import { Wal, type WalLogger } from '../wal/index.js';
+import { computeClusterId, computeMemberId } from './ids.js';
+import { dataLayout } from './layout.js';
+import { encodeMemberContext, type Member, Membership } from './membership.js';
+import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata.js';
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+export interface BootedStorage {
+  memberId: bigint;
+  clusterId: bigint;
+  fresh: boolean;
+  wal: Wal;
+  snapshotter: Snapshotter;
+  storage: MemoryStorage;
+  node: RawNode;
+  backend: MvccStore;
+  membership: Membership;
+  /** Raft's applied index at start (the snapshot's index): everything above is handed out again. */
+  appliedIndex: number;
+  confState: ConfState;
+  snapshotIndex: number;
+}
+
+const MAX_SIZE_PER_MSG = 1024 * 1024;
+const MAX_INFLIGHT_MSGS = 4096 / 8;
+
+function walLogger(log: Logger): WalLogger {
+  return (level, msg, fields) => log[level](msg, fields as Record<string, string>);
+}
+
+function makeNode(cfg: ServerConfig, memberId: bigint, storage: MemoryStorage, applied: number): RawNode {
+  const electionTick = Math.max(2, Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs));
+  return new RawNode({
+    id: memberId,
+    electionTick,
+    heartbeatTick: 1,
+    storage,
+    applied,
+    maxSizePerMsg: MAX_SIZE_PER_MSG,
+    maxInflightMsgs: MAX_INFLIGHT_MSGS,
+    maxInflightBytes: 0,
+    maxUncommittedEntriesSize: 0,
+    checkQuorum: true,
+    preVote: cfg.preVote,
+    readOnlyOption: ReadOnlyOption.Safe,
+    random: Math.random,
+  });
+}
+
+/** The members named in --initial-cluster, with etcd's ids. */
+export function initialMembers(cfg: ServerConfig): Member[] {
+  const out: Member[] = [];
+  for (const [name, urls] of cfg.initialCluster) {
+    const peerUrls = [...urls];
+    out.push({
+      id: computeMemberId(peerUrls, cfg.initialClusterToken),
+      name,
+      peerUrls,
+      clientUrls: [],
+      isLearner: false,
+    });
+  }
+  return out;
+}
+
+function localMember(cfg: ServerConfig, members: Member[]): Member {
+  try {
+    verifyBootstrapCluster(cfg);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+  const me = members.find((m) => m.name === cfg.name);
+  if (me === undefined)
+    throw new StartupError(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+  return me;
+}
+
+export async function bootStorage(cfg: ServerConfig, log: Logger): Promise<BootedStorage> {
+  const layout = dataLayout(cfg.dataDir, cfg.walDir);
+  const wlog = walLogger(log);
+  if (Wal.exists(layout.walDir)) return restart(cfg, log, layout, wlog);
+  if (cfg.initialClusterState === 'existing') {
+    throw new StartupError(
+      '--initial-cluster-state=existing is not supported yet (joining a running cluster)',
+    );
+  }
+  return freshStart(cfg, log, layout, wlog);
+}
+
+async function freshStart(
+  cfg: ServerConfig,
+  log: Logger,
+  layout: ReturnType<typeof dataLayout>,
+  wlog: WalLogger,
+): Promise<BootedStorage> {
+  const members = initialMembers(cfg);
+  const me = localMember(cfg, members);
+  const clusterId = computeClusterId(members.map((m) => m.id));
+  if (existsSync(layout.dbPath)) {
+    throw new StartupError(
+      `${layout.dbPath} exists but ${layout.walDir} has no WAL: refusing to start on a backend without its log (move it away or restore a snapshot)`,
+    );
+  }
+  await mkdir(layout.snapDir, { recursive: true, mode: 0o700 });
+  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog);
+  const backend = await MvccStore.open(layout.dbPath);
+  const storage = new MemoryStorage();
+  const node = makeNode(cfg, me.id, storage, 0);
+  node.bootstrap(members.map(addNodeChange));
+  log.info('starting local member', {
+    'local-member-id': me.id.toString(16),
+    'cluster-id': clusterId.toString(16),
+  });
+  return {
+    memberId: me.id,
+    clusterId,
+    fresh: true,
+    wal,
+    snapshotter: new Snapshotter(layout.snapDir, wlog),
+    storage,
+    node,
+    backend,
+    membership: new Membership(clusterId),
+    appliedIndex: 0,
+    confState: { voters: [], learners: [] },
+    snapshotIndex: 0,
+  };
+}
+
+function addNodeChange(m: Member): ConfChange {
+  return { type: ConfChangeType.AddNode, nodeId: m.id, context: encodeMemberContext(m) };
+}
+
+async function restart(
+  cfg: ServerConfig,
+  log: Logger,
+  layout: ReturnType<typeof dataLayout>,
+  wlog: WalLogger,
+): Promise<BootedStorage> {
+  const snapshotter = new Snapshotter(layout.snapDir, wlog);
+  const snap = await loadSnapshot(snapshotter);
+  const from =
+    snap === undefined ? { index: 0, term: 0 } : { index: snap.metadata.index, term: snap.metadata.term };
+  let opened: Awaited<ReturnType<typeof Wal.open>>;
+  try {
+    opened = await Wal.open(layout.walDir, from, wlog);
+  } catch (err) {
+    throw new StartupError(`cannot open WAL in ${layout.walDir}: ${(err as Error).message}`);
+  }
+  const { wal, replay } = opened;
+  const meta = decodeWalMetadataOrFail(replay.metadata, layout.walDir);
+  const membership = membershipFrom(snap, meta.clusterId);
+  const storage = new MemoryStorage();
+  if (snap !== undefined) storage.applySnapshot(snap);
+  storage.setHardState(replay.hardState);
+  if (replay.entries.length > 0) storage.append(replay.entries);
+  const backend = await openBackend(layout.dbPath);
+  checkBackendFits(backend, replay.hardState, snap, layout.dbPath);
+  const appliedIndex = snap?.metadata.index ?? 0;
+  const node = makeNode(cfg, meta.memberId, storage, appliedIndex);
+  const emptyLog = snap === undefined && replay.entries.length === 0 && replay.hardState.term === 0;
+  if (emptyLog) {
+    // The previous run died between creating the WAL and persisting its first
+    // Ready: nothing was ever committed, so bootstrapping again is safe.
+    node.bootstrap(initialMembers(cfg).map(addNodeChange));
+  }
+  log.info('restarting local member', {
+    'local-member-id': meta.memberId.toString(16),
+    'cluster-id': meta.clusterId.toString(16),
+    'commit-index': replay.hardState.commit,
+  });
+  return {
+    memberId: meta.memberId,
+    clusterId: meta.clusterId,
+    fresh: emptyLog,
+    wal,
+    snapshotter,
+    storage,
+    node,
+    backend,
+    membership,
+    appliedIndex,
+    confState: snap?.metadata.confState ?? { voters: [], learners: [] },
+    snapshotIndex: appliedIndex,
+  };
+}
+
+async function loadSnapshot(snapshotter: Snapshotter): Promise<Snapshot | undefined> {
+  try {
+    return await snapshotter.loadNewest();
+  } catch (err) {
+    throw new StartupError(`cannot load raft snapshot: ${(err as Error).message}`);
+  }
+}
+
+function decodeWalMetadataOrFail(b: Uint8Array, dir: string): { memberId: bigint; clusterId: bigint } {
+  try {
+    return decodeWalMetadata(b);
+  } catch (err) {
+    throw new StartupError(`WAL in ${dir} is not an etcd member's log: ${(err as Error).message}`);
+  }
+}
+
+function membershipFrom(snap: Snapshot | undefined, clusterId: bigint): Membership {
+  if (snap === undefined) return new Membership(clusterId);
+  let ms: Membership;
+  try {
+    ms = Membership.decode(snap.data);
+  } catch (err) {
+    throw new StartupError(
+      `raft snapshot at index ${snap.metadata.index} is unreadable: ${(err as Error).message}`,
+    );
+  }
+  if (ms.clusterId !== clusterId) {
+    throw new StartupError(
+      `raft snapshot belongs to cluster ${ms.clusterId.toString(16)} but the WAL to cluster ${clusterId.toString(16)}: mixed data dirs`,
+    );
+  }
+  return ms;
+}
+
+async function openBackend(path: string): Promise<MvccStore> {
+  try {
+    return await MvccStore.open(path);
+  } catch (err) {
+    throw new StartupError(`cannot open backend ${path}: ${(err as Error).message}`);
+  }
+}
+
+function checkBackendFits(backend: MvccStore, hs: HardState, snap: Snapshot | undefined, path: string): void {
+  const ci = backend.consistentIndex();
+  const snapIndex = snap?.metadata.index ?? 0;
+  if (ci < snapIndex) {
+    // The log below the snapshot is gone, so the missing entries cannot be replayed.
+    throw new StartupError(
+      `backend ${path} has applied index ${ci} but the raft snapshot is at ${snapIndex}: the backend is older than this data dir's snapshot`,
+    );
+  }
+  const durable = Math.max(hs.commit, snapIndex);
+  if (ci > durable) {
+    throw new StartupError(
+      `backend ${path} has applied index ${ci} beyond the WAL's commit index ${durable}: the backend belongs to another data dir or the WAL lost data`,
+    );
+  }
+}

@@ -1,0 +1,1 @@
+export { NoSnapshotError, Snapshotter } from './snapshotter.js';

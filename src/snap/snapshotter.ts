@@ -1,0 +1,100 @@
+// Raft snapshot files: one file per snapshot, written atomically (temp, fsync, rename, fsync dir).
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Snapshot } from '../raft/types.js';
+import { silentLogger, type WalLogger } from '../wal/errors.js';
+import { fsyncDir } from '../wal/segments.js';
+import { decodeSnapshotFile, encodeSnapshotFile, isSnapName, snapName } from './format.js';
+
+export class NoSnapshotError extends Error {
+  constructor(file: string) {
+    super(`snap: no snapshot file ${file}`);
+    this.name = 'NoSnapshotError';
+  }
+}
+
+export class Snapshotter {
+  constructor(
+    private readonly dir: string,
+    private readonly log: WalLogger = silentLogger,
+  ) {}
+
+  async save(s: Snapshot): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const name = snapName(s.metadata.term, s.metadata.index);
+    const tmp = join(this.dir, `${name}.tmp`);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(encodeSnapshotFile(s));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, name));
+    await fsyncDir(this.dir);
+    this.log('info', 'snap: saved', { file: name, index: s.metadata.index, term: s.metadata.term });
+  }
+
+  /** Newest intact snapshot; damaged ones are set aside as *.broken so they are not tried again. */
+  async loadNewest(): Promise<Snapshot | undefined> {
+    for (const name of await this.namesNewestFirst()) {
+      const file = join(this.dir, name);
+      try {
+        return decodeSnapshotFile(await readFile(file));
+      } catch (err) {
+        this.log('error', 'snap: unreadable snapshot file, renaming to .broken', {
+          file,
+          error: (err as Error).message,
+        });
+        await rename(file, `${file}.broken`);
+      }
+    }
+    return undefined;
+  }
+
+  async load(ref: { index: number; term: number }): Promise<Snapshot> {
+    const file = join(this.dir, snapName(ref.term, ref.index));
+    let buf: Buffer;
+    try {
+      buf = await readFile(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NoSnapshotError(file);
+      throw err;
+    }
+    let s: Snapshot;
+    try {
+      s = decodeSnapshotFile(buf);
+    } catch (err) {
+      throw new Error(`${(err as Error).message} in ${file}`);
+    }
+    if (s.metadata.index !== ref.index || s.metadata.term !== ref.term) {
+      throw new Error(`snap: ${file} holds index ${s.metadata.index} term ${s.metadata.term}`);
+    }
+    return s;
+  }
+
+  /** Keeps the newest `keep` snapshot files and deletes the rest (and stale temp files). */
+  async purge(keep: number): Promise<void> {
+    if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`snap: bad keep count ${keep}`);
+    const doomed = (await this.namesNewestFirst()).slice(keep);
+    for (const name of await this.listDir()) if (name.endsWith('.snap.tmp')) doomed.push(name);
+    for (const name of doomed) await unlink(join(this.dir, name));
+    if (doomed.length > 0) {
+      await fsyncDir(this.dir);
+      this.log('info', 'snap: purged', { removed: doomed });
+    }
+  }
+
+  private async namesNewestFirst(): Promise<string[]> {
+    return (await this.listDir()).filter(isSnapName).sort().reverse();
+  }
+
+  private async listDir(): Promise<string[]> {
+    try {
+      return await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// Segment file names and directory-level helpers (listing, fsync of a directory, full writes).
+import { readdirSync } from 'node:fs';
+import { type FileHandle, open, readdir } from 'node:fs/promises';
+
+/** etcd's naming: `<seq>-<first index>.wal`, both 16 hex digits, so names sort in seq order. */
+const SEGMENT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
+
+export interface SegmentFile {
+  name: string;
+  seq: number;
+  firstIndex: number;
+}
+
+export function segmentName(seq: number, firstIndex: number): string {
+  return `${hex16(seq)}-${hex16(firstIndex)}.wal`;
+}
+
+export function hex16(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wal: bad name number ${n}`);
+  return n.toString(16).padStart(16, '0');
+}
+
+export function parseSegmentName(name: string): SegmentFile | undefined {
+  const m = SEGMENT_NAME.exec(name);
+  if (!m) return undefined;
+  return { name, seq: Number.parseInt(m[1]!, 16), firstIndex: Number.parseInt(m[2]!, 16) };
+}
+
+export function sortedSegments(names: string[]): SegmentFile[] {
+  const segs: SegmentFile[] = [];
+  for (const n of names) {
+    const s = parseSegmentName(n);
+    if (s) segs.push(s);
+  }
+  return segs.sort((a, b) => a.seq - b.seq);
+}
+
+export async function listSegments(dir: string): Promise<SegmentFile[]> {
+  return sortedSegments(await readdir(dir));
+}
+
+export function hasSegmentsSync(dir: string): boolean {
+  try {
+    return sortedSegments(readdirSync(dir)).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A rename or unlink is durable only once the directory itself is fsynced. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** libuv caps one writev at IOV_MAX buffers and may write partially; loop until everything is down. */
+const MAX_IOV = 1024;
+
+export async function writeAllAt(fh: FileHandle, bufs: Buffer[], position: number): Promise<number> {
+  let pending = bufs.filter((b) => b.length > 0);
+  let pos = position;
+  while (pending.length > 0) {
+    const chunk = pending.slice(0, MAX_IOV);
+    const { bytesWritten } = await fh.writev(chunk, pos);
+    if (bytesWritten <= 0) throw new Error('wal: writev wrote nothing');
+    pos += bytesWritten;
+    pending = dropWritten(pending, bytesWritten);
+  }
+  return pos - position;
+}
+
+function dropWritten(bufs: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  let left = written;
+  while (i < bufs.length && left >= bufs[i]!.length) {
+    left -= bufs[i]!.length;
+    i++;
+  }
+  const rest = bufs.slice(i);
+  if (left > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
+}

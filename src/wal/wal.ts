@@ -1,0 +1,443 @@
+// The write-ahead log: segmented files of checksummed records, appended by one
+// serial flusher so that saves issued back to back share a write and an fdatasync.
+import { type FileHandle, mkdir, open, readdir, rename, rm, truncate, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Entry, HardState } from '../raft/types.js';
+import { silentLogger, type WalLogger } from './errors.js';
+import { addEntry, addHardState, addSnapshot, type WalSnapshotRef } from './payloads.js';
+import { BatchEncoder } from './record.js';
+import { emptyHardState, replaySegments, type WalReplay } from './replay.js';
+import { allocateSegmentFile, initSegment, writeZeros } from './segment-file.js';
+import {
+  fsyncDir,
+  hasSegmentsSync,
+  listSegments,
+  type SegmentFile,
+  segmentName,
+  writeAllAt,
+} from './segments.js';
+
+export interface WalOptions {
+  /** Cut to a new segment once the current one reaches this many bytes. */
+  segmentBytes?: number;
+  /** Fill each segment with zeros when it is created (default true; see docs/decisions/0003-wal-fsync.md). */
+  preallocate?: boolean;
+}
+
+interface Settings {
+  segmentBytes: number;
+  preallocate: boolean;
+}
+
+/** The next segment is allocated in the background under this name, so a cut is a small write and a rename. */
+const NEXT_SEGMENT_TMP = 'next.wal.tmp';
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/** Bound on saves queued behind the flusher; beyond it the caller is not batching and must slow down. */
+export const MAX_PENDING_SAVES = 4096;
+/** At most this many queued saves share one writev (libuv's iovec limit). */
+const MAX_GROUP = 1024;
+
+interface WriteJob {
+  kind: 'write';
+  buf: Buffer;
+  sync: boolean;
+  lastIndex: number | undefined;
+  hardState: HardState | undefined;
+  snapshot: WalSnapshotRef | undefined;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface ReleaseJob {
+  kind: 'release';
+  index: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+type Job = WriteJob | ReleaseJob;
+
+/** What is on disk (not merely accepted): the state a newly cut segment must begin with. */
+interface WrittenState {
+  lastIndex: number;
+  hardState: HardState;
+  snapshot: WalSnapshotRef;
+}
+
+export class Wal {
+  private readonly queue: Job[] = [];
+  private flushing = false;
+  private idle: Promise<void> = Promise.resolve();
+  private failed: Error | undefined;
+  private closed = false;
+  private acceptedLastIndex: number;
+  private tailDirty = false;
+  private readonly counters = { writes: 0, syncs: 0, saves: 0 };
+  /** The successor segment being allocated in the background (undefined until the tail is half full). */
+  private nextSegment: Promise<FileHandle | undefined> | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly metadata: Buffer,
+    private readonly segments: SegmentFile[],
+    private fh: FileHandle,
+    private tailOffset: number,
+    private readonly written: WrittenState,
+    private readonly settings: Settings,
+    private readonly log: WalLogger,
+  ) {
+    this.acceptedLastIndex = written.lastIndex;
+  }
+
+  /** True if dir holds at least one WAL segment. */
+  static exists(dir: string): boolean {
+    return hasSegmentsSync(dir);
+  }
+
+  static async create(
+    dir: string,
+    metadata: Uint8Array,
+    log: WalLogger = silentLogger,
+    opts: WalOptions = {},
+  ): Promise<Wal> {
+    const settings = resolveOptions(opts);
+    if (await isNonEmptyDir(dir)) throw new Error(`wal: cannot create in non-empty directory ${dir}`);
+    const tmp = `${dir.replace(/\/+$/, '')}.tmp`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    const name = segmentName(0, 0);
+    const meta = Buffer.from(metadata);
+    const snapshot = { index: 0, term: 0 };
+    const fh = await allocateSegmentFile(join(tmp, name), settings.segmentBytes, settings.preallocate);
+    let end: number;
+    try {
+      end = await initSegment(fh, 0, 0, meta, snapshot, undefined);
+      await fsyncDir(tmp);
+      // rename(2) replaces an empty target directory atomically; a crash leaves either nothing or a whole WAL.
+      await rename(tmp, dir);
+      await fsyncDir(dirname(dir));
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    log('info', 'wal: created', { dir });
+    const written: WrittenState = { lastIndex: 0, hardState: emptyHardState(), snapshot };
+    const segs = [{ name, seq: 0, firstIndex: 0 }];
+    return new Wal(dir, meta, segs, fh, end, written, settings, log);
+  }
+
+  static async open(
+    dir: string,
+    from: WalSnapshotRef,
+    log: WalLogger = silentLogger,
+    opts: WalOptions = {},
+  ): Promise<{ wal: Wal; replay: WalReplay }> {
+    const settings = resolveOptions(opts);
+    await removeLeftoverTemps(dir, log);
+    const segs = await listSegments(dir);
+    if (segs.length === 0) throw new Error(`wal: no segment files in ${dir}`);
+    const r = await replaySegments(dir, segs, from);
+    const last = join(dir, segs[segs.length - 1]!.name);
+    if (r.torn) {
+      log('warn', 'wal: truncating torn tail', {
+        file: r.torn.file,
+        offset: r.torn.offset,
+        droppedBytes: r.torn.garbageEnd - r.torn.offset,
+        reason: r.torn.reason,
+      });
+      await truncate(r.torn.file, r.torn.offset);
+    }
+    const fh = await open(last, 'r+');
+    try {
+      const { size } = await fh.stat();
+      if (settings.preallocate && size < settings.segmentBytes)
+        await writeZeros(fh, size, settings.segmentBytes);
+      await fh.datasync();
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    const written: WrittenState = {
+      lastIndex: r.lastIndex,
+      hardState: r.replay.hardState,
+      snapshot: r.latestSnapshot,
+    };
+    if (from.index !== 0 && r.replay.snapshot.index !== from.index) {
+      log('warn', 'wal: no snapshot record at the requested index', {
+        requested: from.index,
+        found: r.replay.snapshot.index,
+      });
+    }
+    const meta = Buffer.from(r.replay.metadata);
+    const wal = new Wal(dir, meta, segs, fh, r.tailOffset, written, settings, log);
+    log('info', 'wal: opened', {
+      dir,
+      from: from.index,
+      entries: r.replay.entries.length,
+      segments: segs.length,
+    });
+    return { wal, replay: r.replay };
+  }
+
+  /** Counts of tail writes and fdatasyncs (cuts excluded), to verify batching in tests and benchmarks. */
+  stats(): { writes: number; syncs: number; saves: number; tailOffset: number } {
+    return { ...this.counters, tailOffset: this.tailOffset };
+  }
+
+  /** Index of the last entry passed to save() (or covered by a snapshot record). */
+  lastIndex(): number {
+    return this.acceptedLastIndex;
+  }
+
+  async save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void> {
+    this.checkUsable();
+    if (!hardState && entries.length === 0) return;
+    this.checkContiguous(entries);
+    const enc = new BatchEncoder();
+    for (const e of entries) addEntry(enc, e);
+    if (hardState) addHardState(enc, hardState);
+    const lastIndex = entries.length > 0 ? entries[entries.length - 1]!.index : undefined;
+    const done = this.enqueueWrite(enc.finish(), sync, lastIndex, hardState, undefined);
+    if (lastIndex !== undefined) this.acceptedLastIndex = lastIndex;
+    return done;
+  }
+
+  async saveSnapshot(ref: WalSnapshotRef): Promise<void> {
+    this.checkUsable();
+    const enc = new BatchEncoder();
+    addSnapshot(enc, ref);
+    const done = this.enqueueWrite(enc.finish(), true, undefined, undefined, ref);
+    this.acceptedLastIndex = Math.max(this.acceptedLastIndex, ref.index);
+    return done;
+  }
+
+  /** Deletes the segments that only hold entries below index-1; the tail segment is never deleted. */
+  async releaseTo(index: number): Promise<void> {
+    this.checkUsable();
+    return new Promise<void>((resolve, reject) => {
+      this.enqueue({ kind: 'release', index, resolve, reject });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.flushing) await this.idle;
+    await this.fh.close();
+    const next = await this.nextSegment;
+    if (next) {
+      await next.close();
+      await unlink(join(this.dir, NEXT_SEGMENT_TMP));
+    }
+    this.log('info', 'wal: closed', { dir: this.dir });
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new Error('wal: closed');
+    if (this.queue.length >= MAX_PENDING_SAVES) {
+      throw new Error(`wal: more than ${MAX_PENDING_SAVES} saves in flight; batch entries per save`);
+    }
+    if (this.failed) throw new Error(`wal: unusable after an earlier I/O failure: ${this.failed.message}`);
+  }
+
+  private checkContiguous(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const first = entries[0]!.index;
+    if (!Number.isSafeInteger(first) || first < 1) throw new RangeError(`wal: bad entry index ${first}`);
+    if (first > this.acceptedLastIndex + 1) {
+      throw new RangeError(`wal: entry ${first} would leave a gap after ${this.acceptedLastIndex}`);
+    }
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i]!.index !== first + i)
+        throw new RangeError('wal: entries in one save must be contiguous');
+    }
+  }
+
+  private enqueueWrite(
+    buf: Buffer,
+    sync: boolean,
+    lastIndex: number | undefined,
+    hardState: HardState | undefined,
+    snapshot: WalSnapshotRef | undefined,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.enqueue({ kind: 'write', buf, sync, lastIndex, hardState, snapshot, resolve, reject });
+    });
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    if (!this.flushing) {
+      this.flushing = true;
+      this.idle = this.drain();
+    }
+  }
+
+  /** The only code that touches the tail file, so writes land in call order. */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        if (this.failed) {
+          const err = new Error(`wal: unusable after an earlier I/O failure: ${this.failed.message}`);
+          for (const job of this.queue.splice(0)) job.reject(err);
+          return;
+        }
+        if (this.queue[0]!.kind === 'release') await this.runRelease(this.queue.shift() as ReleaseJob);
+        else await this.runWriteGroup();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async runWriteGroup(): Promise<void> {
+    const group: WriteJob[] = [];
+    while (group.length < MAX_GROUP && this.queue[0]?.kind === 'write')
+      group.push(this.queue.shift() as WriteJob);
+    try {
+      this.tailOffset += await writeAllAt(
+        this.fh,
+        group.map((j) => j.buf),
+        this.tailOffset,
+      );
+      this.tailDirty = true;
+      this.counters.writes++;
+      this.counters.saves += group.length;
+      if (group.some((j) => j.sync)) {
+        await this.syncTail();
+        this.counters.syncs++;
+      }
+    } catch (err) {
+      // After a failed write or fsync the file's state is unknown (the page cache may have dropped it): stop for good.
+      this.failed = err as Error;
+      this.log('error', 'wal: write failed; WAL is now unusable', { error: (err as Error).message });
+      for (const j of group) j.reject(err as Error);
+      return;
+    }
+    for (const j of group) this.noteWritten(j);
+    for (const j of group) j.resolve();
+    // Allocating the successor only once the tail is half full spares short-lived WALs (tests) the cost.
+    if (!this.nextSegment && this.tailOffset >= this.settings.segmentBytes / 2) this.prepareNextSegment();
+    if (this.tailOffset >= this.settings.segmentBytes) await this.cutOrFail();
+  }
+
+  private noteWritten(j: WriteJob): void {
+    if (j.lastIndex !== undefined) this.written.lastIndex = j.lastIndex;
+    if (j.hardState) this.written.hardState = j.hardState;
+    if (j.snapshot) {
+      if (j.snapshot.index >= this.written.snapshot.index) this.written.snapshot = j.snapshot;
+      this.written.lastIndex = Math.max(this.written.lastIndex, j.snapshot.index);
+    }
+  }
+
+  private async syncTail(): Promise<void> {
+    await this.fh.datasync();
+    this.tailDirty = false;
+  }
+
+  private async cutOrFail(): Promise<void> {
+    try {
+      await this.cut();
+    } catch (err) {
+      this.failed = err as Error;
+      this.log('error', 'wal: segment cut failed; WAL is now unusable', { error: (err as Error).message });
+    }
+  }
+
+  /** Starts allocating the next segment file now, off the write path. A failure only costs the cut its head start. */
+  private prepareNextSegment(): void {
+    const path = join(this.dir, NEXT_SEGMENT_TMP);
+    this.nextSegment = allocateSegmentFile(path, this.settings.segmentBytes, this.settings.preallocate).catch(
+      (err: Error) => {
+        this.log('warn', 'wal: could not prepare the next segment ahead of time', { error: err.message });
+        return undefined;
+      },
+    );
+  }
+
+  private async takeNextSegment(): Promise<FileHandle> {
+    const prepared = await this.nextSegment;
+    this.nextSegment = undefined;
+    if (prepared) return prepared;
+    const path = join(this.dir, NEXT_SEGMENT_TMP);
+    await rm(path, { force: true });
+    return allocateSegmentFile(path, this.settings.segmentBytes, this.settings.preallocate);
+  }
+
+  /**
+   * Seals the tail and starts the next segment. The old tail is synced first because open()
+   * trusts every non-last segment in full; the new one gets its header under a temp name and
+   * is renamed in, so it is complete whenever it is visible.
+   */
+  private async cut(): Promise<void> {
+    if (this.tailDirty) await this.syncTail();
+    const prev = this.segments[this.segments.length - 1]!;
+    const seq = prev.seq + 1;
+    const firstIndex = this.written.lastIndex + 1;
+    const name = segmentName(seq, firstIndex);
+    const fh = await this.takeNextSegment();
+    const { snapshot, hardState } = this.written;
+    const end = await initSegment(fh, seq, firstIndex, this.metadata, snapshot, hardState);
+    await rename(join(this.dir, NEXT_SEGMENT_TMP), join(this.dir, name));
+    await fsyncDir(this.dir);
+    await this.fh.close();
+    this.fh = fh;
+    this.tailOffset = end;
+    this.segments.push({ name, seq, firstIndex });
+    this.log('info', 'wal: cut new segment', { file: name, sealed: prev.name });
+  }
+
+  private async runRelease(job: ReleaseJob): Promise<void> {
+    try {
+      const removed = await this.release(job.index);
+      if (removed.length > 0) this.log('info', 'wal: released segments', { upTo: job.index, removed });
+      job.resolve();
+    } catch (err) {
+      job.reject(err as Error);
+    }
+  }
+
+  private async release(index: number): Promise<string[]> {
+    // Keep the segment that holds index-1 (the last one starting at or below it) and all later ones.
+    let keep = -1;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      if (this.segments[i]!.firstIndex <= index - 1) {
+        keep = i;
+        break;
+      }
+    }
+    keep = Math.min(keep, this.segments.length - 1);
+    if (keep <= 0) return [];
+    const doomed = this.segments.splice(0, keep);
+    for (const s of doomed) await unlink(join(this.dir, s.name));
+    await fsyncDir(this.dir);
+    return doomed.map((s) => s.name);
+  }
+}
+
+function resolveOptions(opts: WalOptions): Settings {
+  const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1)
+    throw new RangeError(`wal: bad segment size ${segmentBytes}`);
+  return { segmentBytes, preallocate: opts.preallocate ?? true };
+}
+
+async function isNonEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** A crash can leave `next.wal.tmp`; it was never renamed in, so it holds nothing acknowledged. */
+async function removeLeftoverTemps(dir: string, log: WalLogger): Promise<void> {
+  for (const name of await readdir(dir)) {
+    if (name.endsWith('.wal.tmp')) {
+      log('warn', 'wal: removing leftover temp segment', { file: join(dir, name) });
+      await unlink(join(dir, name));
+    }
+  }
+}

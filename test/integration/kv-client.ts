@@ -1,0 +1,69 @@
+// etcd API calls for the integration tests, on top of harness.Client.
+import {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  MemberListRequest,
+  MemberListResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  StatusRequest,
+  StatusResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../../src/pb/etcdserverpb/rpc.js';
+import { Client } from './harness.js';
+
+const b = (s: string): Buffer => Buffer.from(s);
+
+export class KvClient {
+  readonly raw: Client;
+
+  constructor(endpoint: string) {
+    this.raw = new Client(endpoint);
+  }
+
+  put(key: string, value: string, extra: Partial<PutRequest> = {}, timeoutMs = 5000): Promise<PutResponse> {
+    const req = PutRequest.fromPartial({ key: b(key), value: b(value), ...extra });
+    return this.raw.call('/etcdserverpb.KV/Put', PutRequest, PutResponse, req, timeoutMs);
+  }
+
+  range(key: string, extra: Partial<RangeRequest> = {}, timeoutMs = 5000): Promise<RangeResponse> {
+    const req = RangeRequest.fromPartial({ key: b(key), ...extra });
+    return this.raw.call('/etcdserverpb.KV/Range', RangeRequest, RangeResponse, req, timeoutMs);
+  }
+
+  /** Every key (range_end "\0"). */
+  all(extra: Partial<RangeRequest> = {}): Promise<RangeResponse> {
+    return this.range('\0', { rangeEnd: Buffer.from([0]), ...extra });
+  }
+
+  del(key: string, extra: Partial<DeleteRangeRequest> = {}): Promise<DeleteRangeResponse> {
+    const req = DeleteRangeRequest.fromPartial({ key: b(key), ...extra });
+    return this.raw.call('/etcdserverpb.KV/DeleteRange', DeleteRangeRequest, DeleteRangeResponse, req);
+  }
+
+  txn(req: TxnRequest): Promise<TxnResponse> {
+    return this.raw.call('/etcdserverpb.KV/Txn', TxnRequest, TxnResponse, req);
+  }
+
+  compact(revision: number, physical = false): Promise<CompactionResponse> {
+    const req = CompactionRequest.fromPartial({ revision, physical });
+    return this.raw.call('/etcdserverpb.KV/Compact', CompactionRequest, CompactionResponse, req);
+  }
+
+  memberList(): Promise<MemberListResponse> {
+    return this.raw.call('/etcdserverpb.Cluster/MemberList', MemberListRequest, MemberListResponse, {});
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.raw.call('/etcdserverpb.Maintenance/Status', StatusRequest, StatusResponse, {});
+  }
+
+  close(): void {
+    this.raw.close();
+  }
+}

@@ -1,0 +1,84 @@
+// Everything about one run that the seed decides: cluster size, Raft tuning, fault rates.
+import { ReadOnlyOption } from '../../src/raft/index.js';
+import type { NetworkFaults } from './network.js';
+import type { NodeOptions, RaftTuning } from './node.js';
+import { Rng } from './rng.js';
+
+/** Simulated time units per Raft tick (think milliseconds: a 10 ms tick). */
+export const TICK = 10;
+
+export interface SimOptions {
+  seed: number;
+  nodes: number;
+  tuning: RaftTuning;
+  node: NodeOptions;
+  faults: NetworkFaults;
+  /** Upper bound on the simulated time one persistence (fsync) takes. */
+  persistMax: number;
+  /** Length of the fault phase in ticks. */
+  faultTicks: number;
+  /** After healing, ticks within which a leader must commit a fresh write on every live voter. */
+  livenessTicks: number;
+  /** Mean gap between workload actions, in time units. */
+  actionGap: number;
+  membership: boolean;
+  crashes: boolean;
+}
+
+export interface RunLimits {
+  faultTicks: number;
+}
+
+export const DEFAULT_LIMITS: RunLimits = { faultTicks: 800 };
+
+export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS): SimOptions {
+  const rng = new Rng(seed);
+  const nodes = rng.pick([1, 3, 3, 3, 5, 5]);
+  const electionTick = rng.pick([10, 10, 15]);
+  const checkQuorum = rng.chance(0.7);
+  return {
+    seed,
+    nodes,
+    tuning: {
+      electionTick,
+      heartbeatTick: rng.pick([1, 1, 2, 3]),
+      maxSizePerMsg: rng.pick([1, 64, 1024, 1024 * 1024]),
+      maxInflightMsgs: rng.pick([1, 4, 256]),
+      maxInflightBytes: rng.pick([0, 0, 4096]),
+      maxUncommittedEntriesSize: rng.pick([0, 0, 2048]),
+      checkQuorum,
+      preVote: rng.chance(0.7),
+      readOnlyOption: ReadOnlyOption.Safe,
+    },
+    node: {
+      sabotage: 'none',
+      stepWhilePersisting: rng.chance(0.5),
+      compactEvery: rng.pick([8, 20, 50, 1000]),
+      compactKeep: rng.pick([0, 2, 10]),
+      payloadBytes: rng.pick([5, 16, 64]),
+    },
+    faults: {
+      dropP: rng.pick([0, 0.01, 0.05, 0.15]),
+      dupP: rng.pick([0, 0.02, 0.1]),
+      delayMin: 1,
+      delayMax: rng.pick([3, 10, 30, 60]),
+    },
+    persistMax: rng.pick([1, 5, 20]),
+    faultTicks: limits.faultTicks,
+    livenessTicks: 20 * electionTick + 100,
+    actionGap: rng.pick([5, 15, 40]),
+    membership: nodes > 1 && rng.chance(0.6),
+    crashes: rng.chance(0.8),
+  };
+}
+
+export function describeOptions(o: SimOptions): string {
+  const t = o.tuning;
+  return (
+    `seed=${o.seed} nodes=${o.nodes} election=${t.electionTick} heartbeat=${t.heartbeatTick} ` +
+    `preVote=${t.preVote} checkQuorum=${t.checkQuorum} maxMsg=${t.maxSizePerMsg} inflight=${t.maxInflightMsgs} ` +
+    `stepWhilePersisting=${o.node.stepWhilePersisting} compactEvery=${o.node.compactEvery} ` +
+    `drop=${o.faults.dropP} dup=${o.faults.dupP} delayMax=${o.faults.delayMax} persistMax=${o.persistMax} ` +
+    `membership=${o.membership} crashes=${o.crashes} faultTicks=${o.faultTicks}`
+  );
+}
