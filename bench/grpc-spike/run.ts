@@ -20,7 +20,7 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const BENCH = flag('--bench') ?? '/work/shared/tools/etcdbench/bin/etcdbench';
-const SERVERS = (flag('--servers') ?? 'lean,grpcjs').split(',');
+const SERVERS = (flag('--servers') ?? 'lean,leannode,grpcjs').split(',');
 if (args.includes('--etcd')) SERVERS.push('etcd');
 const CLIENTS = (flag('--clients') ?? '1,16,256').split(',').map(Number);
 const TOTALS: Record<number, number> = { 1: 10_000, 16: 40_000, 256: 80_000 };
@@ -61,14 +61,22 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promis
   });
 }
 
-async function startServer(kind: string, port: number): Promise<{ child: ChildProcess; cleanup: () => void }> {
+async function startServer(
+  kind: string,
+  port: number,
+): Promise<{ child: ChildProcess; cleanup: () => void }> {
   if (kind === 'etcd') {
     const dir = mkdtempSync(join(tmpdir(), 'spike-etcd-'));
     const url = `http://127.0.0.1:${port}`;
     const peer = `http://127.0.0.1:${port + 1}`;
     const child = spawn('/usr/bin/etcd', [
-      '--name=spike', `--data-dir=${dir}`, `--listen-client-urls=${url}`, `--advertise-client-urls=${url}`,
-      `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=spike=${peer}`,
+      '--name=spike',
+      `--data-dir=${dir}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=spike=${peer}`,
     ]);
     await waitForLine(child, /ready to serve client requests|serving insecure client requests/, 'etcd');
     return { child, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -78,18 +86,34 @@ async function startServer(kind: string, port: number): Promise<{ child: ChildPr
   return { child, cleanup: () => {} };
 }
 
-function runBench(port: number, clients: number): { ok: number; errors: number; opsPerS: number; p99Ms: number; clientCpuS: number } {
+function runBench(
+  port: number,
+  clients: number,
+): { ok: number; errors: number; opsPerS: number; p99Ms: number; clientCpuS: number } {
   const out = execFileSync(
     BENCH,
     [
-      `--endpoints=127.0.0.1:${port}`, '--conns=1', `--clients=${clients}`, '--duration=20s',
-      'put', '--key-size=8', '--val-size=256', '--sequential-keys', '--key-space-size=100000',
+      `--endpoints=127.0.0.1:${port}`,
+      '--conns=1',
+      `--clients=${clients}`,
+      '--duration=20s',
+      'put',
+      '--key-size=8',
+      '--val-size=256',
+      '--sequential-keys',
+      '--key-space-size=100000',
       `--total=${TOTALS[clients] ?? 20_000}`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   ).toString();
   const json = JSON.parse(out.trim().split('\n').pop()!);
-  return { ok: json.ok, errors: json.errors, opsPerS: json.ops_per_s, p99Ms: json.p99_ms, clientCpuS: json.client_cpu_s };
+  return {
+    ok: json.ok,
+    errors: json.errors,
+    opsPerS: json.ops_per_s,
+    p99Ms: json.p99_ms,
+    clientCpuS: json.client_cpu_s,
+  };
 }
 
 async function main(): Promise<void> {

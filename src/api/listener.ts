@@ -54,8 +54,7 @@ export function createClientListener(options: ClientListenerOptions): Promise<Cl
   const sockets = new Set<net.Socket>();
   const dispatch = (socket: net.Socket, protocol: Protocol): void => {
     if (protocol === 'h2') {
-      // The HTTP/2 session drains what sniffing put back, then reads the handle.
-      options.grpc.http2Server.emit('connection', socket);
+      options.grpc.acceptConnection(socket);
     } else {
       http1Server.emit('connection', socket);
       // Sniffing paused the socket explicitly; the HTTP/1 parser only gets the

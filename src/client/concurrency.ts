@@ -1,9 +1,9 @@
 import {
   Compare_CompareResult,
   Compare_CompareTarget,
-  type RangeResponse,
   RangeRequest_SortOrder,
   RangeRequest_SortTarget,
+  type RangeResponse,
   type ResponseHeader,
   type WatchResponse,
 } from '../pb/etcdserverpb/rpc.js';
@@ -93,7 +93,11 @@ export class Session {
 }
 
 /** Waits until every key under `prefix` created at or before `maxCreateRevision` is deleted. */
-async function waitDeletes(client: EtcdClient, prefix: Buffer, maxCreateRevision: number): Promise<ResponseHeader | undefined> {
+async function waitDeletes(
+  client: EtcdClient,
+  prefix: Buffer,
+  maxCreateRevision: number,
+): Promise<ResponseHeader | undefined> {
   for (;;) {
     const resp = await client.range({
       key: prefix,
@@ -133,7 +137,9 @@ export function watchEvents(
     const stream = await client.watch.watch();
     cancel = () => stream.cancel();
     if (stopped) return;
-    stream.send({ requestUnion: { $case: 'createRequest', createRequest: { key, rangeEnd, startRevision } } });
+    stream.send({
+      requestUnion: { $case: 'createRequest', createRequest: { key, rangeEnd, startRevision } },
+    });
     for await (const resp of stream) {
       if (resp.canceled) throw new Error(resp.cancelReason || 'watch canceled');
       if (resp.events.length > 0) yield resp;
@@ -180,7 +186,12 @@ export class Mutex {
     const resp = await client.txn({
       compare: [createRevisionIs(this.myKey, 0n)],
       success: [
-        { request: { $case: 'requestPut', requestPut: { key: this.myKey, value: Buffer.alloc(0), lease: this.session.lease } } },
+        {
+          request: {
+            $case: 'requestPut',
+            requestPut: { key: this.myKey, value: Buffer.alloc(0), lease: this.session.lease },
+          },
+        },
         { request: { $case: 'requestRange', requestRange: owner } },
       ],
       failure: [
@@ -234,7 +245,9 @@ export class Election {
     const val = Buffer.from(value);
     const resp = await client.txn({
       compare: [createRevisionIs(k, 0n)],
-      success: [{ request: { $case: 'requestPut', requestPut: { key: k, value: val, lease: this.session.lease } } }],
+      success: [
+        { request: { $case: 'requestPut', requestPut: { key: k, value: val, lease: this.session.lease } } },
+      ],
       failure: [{ request: { $case: 'requestRange', requestRange: { key: k } } }],
     });
     this.leaderKey = k;

@@ -24,6 +24,8 @@ export interface EtcdClientOptions {
   /** Credentials: the client authenticates before its first call and sends the token after. */
   username?: string;
   password?: string;
+  /** Called after each failed attempt of a call (retried or not), e.g. to log it. */
+  onAttemptFailed?: (info: { endpoint: Endpoint; attempt: number; error: GrpcError }) => void;
 }
 
 const BACKOFF_START_MS = 25;
@@ -117,6 +119,7 @@ export class EtcdClient implements RawCaller {
     let failuresThisRound = 0;
     let pause = BACKOFF_START_MS;
     let reauthenticated = false;
+    let attemptNo = 0;
     for (;;) {
       const channel = this.channels[index] as Channel;
       try {
@@ -125,6 +128,7 @@ export class EtcdClient implements RawCaller {
         return result;
       } catch (e) {
         if (!(e instanceof GrpcError)) throw e;
+        this.options.onAttemptFailed?.({ endpoint: channel.endpoint, attempt: attemptNo++, error: e });
         if (e.details === INVALID_TOKEN && this.options.username !== undefined && !reauthenticated) {
           reauthenticated = true;
           this.token = undefined;

@@ -65,17 +65,47 @@ class FlagReader {
   }
 }
 
+/**
+ * `defaultHost` is the machine's default-route address (see default-host.ts), or
+ * undefined; `usedDefaultHost` says whether it replaced a localhost advertise URL.
+ */
 export function buildServerConfig(
   explicit: ReadonlyMap<string, FlagValue>,
   source: ConfigSource,
   configFile: string,
-): ServerConfig {
+  defaultHost?: string,
+): { config: ServerConfig; usedDefaultHost: boolean } {
   const f = new FlagReader(explicit);
   const cfg = assemble(f, configFile);
   applyEtcdmainFixups(cfg, f, source);
   validate(cfg);
+  const usedDefaultHost = defaultHost !== undefined && advertiseDefaultHost(cfg, defaultHost);
   applyDefaultsAfterValidation(cfg);
-  return cfg;
+  return { config: cfg, usedDefaultHost };
+}
+
+/**
+ * Listening on 0.0.0.0 while advertising the built-in localhost URL would tell
+ * other machines to dial themselves; etcd advertises the default host instead,
+ * keeping the listen port.
+ */
+function advertiseDefaultHost(cfg: ServerConfig, host: string): boolean {
+  let used = false;
+  const swap = (advertised: string[], builtIn: string, listen: readonly string[]): string[] => {
+    const first = listen[0];
+    if (advertised.length !== 1 || advertised[0] !== builtIn || first === undefined) return advertised;
+    const l = parseEtcdUrl(first);
+    if (l.hostname !== '0.0.0.0') return advertised;
+    used = true;
+    return [`${parseEtcdUrl(builtIn).scheme}://${host}:${l.port}`];
+  };
+  cfg.initialAdvertisePeerUrls = swap(
+    cfg.initialAdvertisePeerUrls,
+    'http://localhost:2380',
+    cfg.listenPeerUrls,
+  );
+  cfg.advertiseClientUrls = swap(cfg.advertiseClientUrls, 'http://localhost:2379', cfg.listenClientUrls);
+  return used;
 }
 
 function assemble(f: FlagReader, configFile: string): ServerConfig {

@@ -212,7 +212,7 @@ function convertUrls(d: FlagDef, key: string, raw: unknown): string[] {
     if (!(err instanceof UrlError)) throw err;
     throw new ConfigError(
       `unexpected error setting up ${URL_KEY_LABEL[key] ?? key}: ${err.message}`,
-      'fatal',
+      'plain',
     );
   }
 }

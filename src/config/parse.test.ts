@@ -51,7 +51,7 @@ describe('defaults (no flags)', () => {
     assert.equal(c.grpcKeepAliveIntervalMs, 2 * 3600 * 1000);
   });
   test('logging, security and misc', () => {
-    assert.equal(c.logger, 'capnslog');
+    assert.equal(c.logger, 'zap');
     assert.deepEqual(c.logOutputs, ['default']);
     assert.equal(c.logLevel, 'info');
     assert.equal(c.autoCompactionMode, 'periodic');
@@ -349,7 +349,7 @@ describe('validation with etcd messages', () => {
     assert.equal(msg(['--logger', 'x']), 'unknown logger option "x"');
     assert.equal(msg(['--log-level', 'loud']), 'unknown level "loud"');
     assert.equal(
-      msg(['--log-outputs', 'stderr,stdout']),
+      msg(['--logger=capnslog', '--log-outputs', 'stderr,stdout']),
       `--logger=capnslog supports only 1 value in '--log-outputs', got ["stderr" "stdout"]`,
     );
     assert.deepEqual(cfg(['--logger=zap', '--log-outputs', 'stdout,/tmp/x.log']).logOutputs, [

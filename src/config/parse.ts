@@ -8,6 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { buildServerConfig } from './build.js';
+import { detectDefaultHost } from './default-host.js';
 import { applyEnv, flagToEnv } from './env.js';
 import { readConfigFileText } from './file.js';
 import { FlagSyntaxError, parseGoFlags } from './goflag.js';
@@ -17,9 +18,14 @@ import { versionText } from './version.js';
 
 export interface ParseDeps {
   readFile(path: string): string;
+  /** The machine's default-route IPv4 address; absent or undefined = none. */
+  defaultHost?(): string | undefined;
 }
 
-const realDeps: ParseDeps = { readFile: (path) => readFileSync(path, 'utf8') };
+const realDeps: ParseDeps = {
+  readFile: (path) => readFileSync(path, 'utf8'),
+  defaultHost: detectDefaultHost,
+};
 
 export function parseEtcdCommandLine(
   argv: readonly string[],
@@ -45,19 +51,34 @@ export function parseEtcdCommandLine(
   const fromFlag = parsed.values.get('config-file');
   const configFile =
     typeof fromFlag === 'string' && fromFlag !== '' ? fromFlag : (env[flagToEnv('config-file')] ?? '');
+  const defaultHost = deps.defaultHost?.();
   if (configFile !== '') {
-    const config = buildServerConfig(readConfigFile(configFile, deps), 'config-file', configFile);
+    const built = buildServerConfig(readConfigFile(configFile, deps), 'config-file', configFile, defaultHost);
     warnings.push({
       level: 'info',
       msg: 'loaded server configuration, other configuration command line flags and environment variables will be ignored if provided',
       fields: { path: configFile },
     });
-    return { kind: 'run', config, warnings };
+    return finish(built, defaultHost, warnings);
   }
   const setOnCommandLine = new Set(parsed.values.keys());
   warnings.push(...applyEnv(parsed.values, setOnCommandLine, env));
-  const config = buildServerConfig(parsed.values, 'command-line', '');
-  return { kind: 'run', config, warnings };
+  return finish(buildServerConfig(parsed.values, 'command-line', '', defaultHost), defaultHost, warnings);
+}
+
+function finish(
+  built: ReturnType<typeof buildServerConfig>,
+  defaultHost: string | undefined,
+  warnings: ConfigWarning[],
+): ParseOutcome {
+  if (built.usedDefaultHost) {
+    warnings.push({
+      level: 'info',
+      msg: 'detected default host for advertise',
+      fields: { host: defaultHost ?? '' },
+    });
+  }
+  return { kind: 'run', config: built.config, warnings };
 }
 
 /** The configuration to run with; throws ConfigError on bad input and on --version / -h. */

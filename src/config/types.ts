@@ -54,7 +54,7 @@ export interface ServerConfig {
   grpcKeepAliveMinTimeMs: number;
   grpcKeepAliveIntervalMs: number;
   grpcKeepAliveTimeoutMs: number;
-  /** 0 = unlimited (etcd's default is math.MaxUint32). */
+  /** Default 4294967295 (Go's math.MaxUint32): in practice unlimited. */
   maxConcurrentStreams: number;
 
   // --- clustering ---
@@ -132,7 +132,7 @@ export interface ServerConfig {
   configFile: string;
 }
 
-/** What parseServerConfig returns: either a config to run, or an action to take instead. */
+/** What parseEtcdCommandLine returns: either a config to run, or text to print instead. */
 export type ParseOutcome =
   | { kind: 'run'; config: ServerConfig; warnings: ConfigWarning[] }
   | { kind: 'version'; text: string }
@@ -150,9 +150,10 @@ export interface ConfigWarning {
  * How a configuration error is reported, mirroring etcd:
  *  - 'usage': a command-line syntax error; print the message, then the usage text; exit 2.
  *  - 'verify': a bad value or combination; etcd logs "error verifying flags, <msg>. See 'etcd --help'."; exit 1.
- *  - 'fatal': etcd logs the message as a critical line and exits 1 (e.g. env var shadowed by a flag).
+ *  - 'fatal': etcd logs the message as a critical line and exits 1 (e.g. env var shadowed by a flag);
+ *  - 'plain': etcd prints just the message to stderr and exits 1 (bad URL in a config file).
  */
-export type ConfigErrorKind = 'usage' | 'verify' | 'fatal';
+export type ConfigErrorKind = 'usage' | 'verify' | 'fatal' | 'plain';
 
 export class ConfigError extends Error {
   constructor(

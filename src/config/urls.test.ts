@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { verifyBootstrapCluster } from './bootstrap.js';
-import { parseServerConfig } from './parse.js';
+import { defaultRouteInterface } from './default-host.js';
+import { parseEtcdCommandLine, parseServerConfig } from './parse.js';
 import { ConfigError } from './types.js';
 import { parseEtcdUrl, parseInitialCluster, parseUrlList, splitHostPort } from './urls.js';
 import { formatGoDuration, parseGoDurationNs } from './values.js';
@@ -89,5 +90,42 @@ describe('bootstrap checks (empty data dir)', () => {
       msg(['--initial-cluster', 'default=http://localhost:2380,b=http://localhost:2380']),
       /^initial cluster b=http:\/\/localhost:2380,default=http:\/\/localhost:2380 has duplicate url$/,
     );
+  });
+});
+
+describe('default host for 0.0.0.0 listeners', () => {
+  const deps = { readFile: (): string => assert.fail('no file'), defaultHost: () => '10.1.2.3' };
+  test('a localhost advertise URL becomes the default host, keeping the listen port', () => {
+    const o = parseEtcdCommandLine(['--name', 'n1', '--listen-peer-urls', 'http://0.0.0.0:12380'], {}, deps);
+    assert.equal(o.kind, 'run');
+    if (o.kind !== 'run') return;
+    assert.deepEqual(o.config.initialAdvertisePeerUrls, ['http://10.1.2.3:12380']);
+    assert.equal(o.config.initialClusterRaw, 'n1=http://10.1.2.3:12380');
+    assert.deepEqual(o.warnings.at(-1), {
+      level: 'info',
+      msg: 'detected default host for advertise',
+      fields: { host: '10.1.2.3' },
+    });
+  });
+  test('explicit advertise URLs and specific listen IPs are left alone', () => {
+    const a = parseServerConfig(
+      ['--listen-peer-urls', 'http://0.0.0.0:1', '--initial-advertise-peer-urls', 'http://127.0.0.1:1'],
+      {},
+      deps,
+    );
+    assert.deepEqual(a.initialAdvertisePeerUrls, ['http://127.0.0.1:1']);
+    assert.deepEqual(
+      parseServerConfig(['--listen-peer-urls', 'http://127.0.0.1:1'], {}, deps).initialAdvertisePeerUrls,
+      ['http://localhost:2380'],
+    );
+  });
+  test('default route interface from /proc/net/route', () => {
+    const text =
+      'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n' +
+      'wlan0\t00000000\t010200C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n' +
+      'eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n' +
+      'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n';
+    assert.equal(defaultRouteInterface(text), 'eth0');
+    assert.equal(defaultRouteInterface('Iface\tDestination\n'), undefined);
   });
 });

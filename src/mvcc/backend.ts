@@ -115,7 +115,7 @@ export class Backend {
 
   setMeta(name: MetaName, value: number): void {
     this.assertOpen();
-    assertInvariant(Number.isSafeInteger(value) && value >= 0, `meta ${name} must be a non-negative integer`);
+    assertInvariant(Number.isSafeInteger(value) && value >= 0, 'meta values must be non-negative integers');
     this.pendingMeta.set(name, value);
     this.armTimer();
   }
@@ -274,6 +274,21 @@ export class Backend {
   async copyTo(destPath: string): Promise<void> {
     this.commit();
     await this.root.backup(destPath, true);
+  }
+
+  /**
+   * Rewrites the file without free pages (etcd's defragment): copies it compacted next to
+   * itself, closes, swaps the copy in and returns the backend reopened on it. This backend is
+   * closed afterwards.
+   */
+  async defragmented(): Promise<Backend> {
+    const tmp = `${this.path}.defrag`;
+    fs.rmSync(tmp, { force: true });
+    await this.copyTo(tmp);
+    await this.close();
+    fs.renameSync(tmp, this.path);
+    fs.rmSync(`${tmp}-lock`, { force: true });
+    return Backend.open(this.path, this.opts);
   }
 
   /** Size of the database file in bytes (etcd's db size). */

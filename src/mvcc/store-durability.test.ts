@@ -115,6 +115,24 @@ describe('reopen', () => {
     removeDb(p);
   });
 
+  test('defragment shrinks the file and keeps the state', async () => {
+    const t = TestStore.create();
+    const big = 'x'.repeat(4000);
+    for (let i = 0; i < 400; i++) t.put(`k${i % 10}`, `${big}${i}`);
+    await t.store.compact(t.next++, t.store.currentRevision()).done;
+    await t.store.flush();
+    const before = t.store.sizeBytes();
+    const hash = t.store.hashKV(0);
+    const pending = t.store.defragment();
+    assert.throws(() => t.get('k1'), /defragmenting/);
+    await pending;
+    assert.ok(t.store.sizeBytes() < before / 4, `${t.store.sizeBytes()} < ${before} / 4`);
+    assert.deepEqual(t.store.hashKV(0), hash);
+    assert.equal(t.put('k1', 'after').rev, 402);
+    assert.equal(t.keys('k', 'l').length, 10);
+    await t.close();
+  });
+
   test('after deleting the newest keys and compacting, the revision survives a reopen', async () => {
     const p = tempDbPath();
     const s = MvccStore.open(p);

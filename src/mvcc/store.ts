@@ -101,9 +101,10 @@ export class MvccStore {
   private readonly compactionBatchLimit: number;
   private leaseExists: ((id: bigint) => boolean) | undefined;
   private closed = false;
+  private defragmenting = false;
 
   private constructor(
-    private readonly backend: Backend,
+    private backend: Backend,
     private readonly log: LogFn,
     opts: MvccStoreOptions,
   ) {
@@ -360,6 +361,24 @@ export class MvccStore {
     await this.backend.copyTo(destPath);
   }
 
+  /**
+   * Shrinks the backend file to its live pages (etcd's Defragment). Waits for running
+   * compactions first. The store must not be used until this resolves: the caller (the server)
+   * holds back applies and reads meanwhile, as etcd does.
+   */
+  async defragment(): Promise<void> {
+    this.assertOpen();
+    this.defragmenting = true;
+    try {
+      await this.compactionChain;
+      const before = this.backend.sizeBytes();
+      this.backend = await this.backend.defragmented();
+      this.log('info', 'defragmented backend', { before, after: this.backend.sizeBytes() });
+    } finally {
+      this.defragmenting = false;
+    }
+  }
+
   /** Size of the backend file in bytes. */
   sizeBytes(): number {
     return this.backend.sizeBytes();
@@ -609,6 +628,7 @@ export class MvccStore {
 
   private assertOpen(): void {
     if (this.closed) throw new MvccError('closed');
+    assertInvariant(!this.defragmenting, 'store used while defragmenting');
   }
 }
 

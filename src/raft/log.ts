@@ -45,23 +45,26 @@ export class RaftLog {
     return t !== undefined ? t : this.storage.term(i);
   }
 
-  /** Term of entry i, or 0 when it is compacted or missing (0 never matches a real term). */
-  termOrZero(i: number): number {
+  /** Term of entry i, or undefined when it is compacted or beyond the log. No exception on the hot path. */
+  maybeTerm(i: number): number | undefined {
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return 0;
+      if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
       throw e;
     }
   }
 
+  /** Term of entry i, or 0 when it is compacted or missing (0 never matches a real term). */
+  termOrZero(i: number): number {
+    return this.maybeTerm(i) ?? 0;
+  }
+
   matchTerm(i: number, term: number): boolean {
-    try {
-      return this.term(i) === term;
-    } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return false;
-      throw e;
-    }
+    return this.maybeTerm(i) === term;
   }
 
   /**

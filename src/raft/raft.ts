@@ -5,12 +5,13 @@ import { CampaignKind } from './campaign.js';
 import { applyConfChangeTo } from './conf-change.js';
 import { decodeConfChange } from './confchange-codec.js';
 import { RaftLog } from './log.js';
-import { CAMPAIGN_TRANSFER, type MessageInit, newMessage, voteResponseType } from './messages.js';
+import { CAMPAIGN_TRANSFER, type MessageInit, newMessage } from './messages.js';
 import { VoteResult } from './quorum.js';
 import { ReadOnly } from './read-only.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower } from './step-follower.js';
 import { bcastAppend, stepLeader } from './step-leader.js';
+import { checkTerm, handleVoteRequest } from './term-and-votes.js';
 import { ProgressTracker } from './tracker.js';
 import {
   type ConfChange,
@@ -28,7 +29,7 @@ import {
   type SoftState,
   StateType,
 } from './types.js';
-import { assert, bytesEqual, EMPTY_BYTES, payloadSize } from './util.js';
+import { assert, EMPTY_BYTES, payloadSize } from './util.js';
 
 export class Raft {
   readonly id: NodeId;
@@ -85,7 +86,10 @@ export class Raft {
   private loadHardState(hs: HardState): void {
     if (hs.term === 0 && hs.vote === NONE && hs.commit === 0) return;
     // A commit below the snapshot is stale (the snapshot itself proves commitment); above the log is corruption.
-    assert(hs.commit <= this.log.lastIndex(), `hard state commit ${hs.commit} beyond last index ${this.log.lastIndex()}`);
+    assert(
+      hs.commit <= this.log.lastIndex(),
+      `hard state commit ${hs.commit} beyond last index ${this.log.lastIndex()}`,
+    );
     this.log.commitTo(hs.commit);
     this.term = hs.term;
     this.vote = hs.vote;
@@ -310,14 +314,14 @@ export class Raft {
   // ---- step ----
 
   step(m: Message): void {
-    if (!this.checkTerm(m)) return;
+    if (!checkTerm(this, m)) return;
     switch (m.type) {
       case MessageType.Hup:
         this.hup(this.cfg.preVote ? CampaignKind.PreElection : CampaignKind.Election);
         return;
       case MessageType.Vote:
       case MessageType.PreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         this.stepRole(m);
@@ -336,73 +340,6 @@ export class Raft {
       case StateType.Follower:
         stepFollower(this, m);
         return;
-    }
-  }
-
-  /** Compare the message's term with ours; returns false when the message is to be dropped. */
-  private checkTerm(m: Message): boolean {
-    if (m.term === 0) return true; // local message, or a forwarded proposal/read
-    if (m.term > this.term) return this.onHigherTerm(m);
-    if (m.term < this.term) {
-      this.onLowerTerm(m);
-      return false;
-    }
-    return true;
-  }
-
-  private onHigherTerm(m: Message): boolean {
-    const isVoteRequest = m.type === MessageType.Vote || m.type === MessageType.PreVote;
-    if (isVoteRequest) {
-      const forced = bytesEqual(m.context, CAMPAIGN_TRANSFER);
-      // Leader lease: while we hear from a leader, a vote request is most likely from a partitioned
-      // or removed node and must not depose that leader (thesis §4.2.3).
-      const inLease =
-        this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
-      if (!forced && inLease) {
-        this.log_('info', 'ignoring vote request within leader lease', { from: m.from, msgTerm: m.term });
-        return false;
-      }
-    }
-    if (m.type === MessageType.PreVote) return true; // a pre-vote never changes our term
-    if (m.type === MessageType.PreVoteResp && !m.reject) {
-      // Granted pre-votes name the future term; the term moves only when the real election starts.
-      return true;
-    }
-    const fromLeader =
-      m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.Snap;
-    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
-    return true;
-  }
-
-  private onLowerTerm(m: Message): void {
-    if (
-      (this.cfg.checkQuorum || this.cfg.preVote) &&
-      (m.type === MessageType.Heartbeat || m.type === MessageType.App)
-    ) {
-      // A stale leader (e.g. healed from a partition) would otherwise never learn of the newer term,
-      // since with pre-vote/check-quorum we do not bump terms with our own elections.
-      this.send({ type: MessageType.AppResp, to: m.from });
-    } else if (m.type === MessageType.PreVote) {
-      // Reject so the pre-candidate learns of the newer term instead of waiting forever.
-      this.send({ type: MessageType.PreVoteResp, to: m.from, term: this.term, reject: true });
-    }
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NONE && this.lead === NONE) ||
-      (m.type === MessageType.PreVote && m.term > this.term);
-    const respType = voteResponseType(m.type);
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
-      // Reply in the candidate's term, so a pre-candidate counts a granted pre-vote for its future term.
-      this.send({ type: respType, to: m.from, term: m.term });
-      if (m.type === MessageType.Vote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send({ type: respType, to: m.from, term: this.term, reject: true });
     }
   }
 

@@ -22,6 +22,7 @@ import {
   StateType,
   type Status,
 } from './types.js';
+import { assert } from './util.js';
 
 export class RawNode {
   private readonly raft: Raft;
@@ -128,6 +129,14 @@ export class RawNode {
     const r = this.raft;
     const soft = r.softState();
     const hard = r.hardState();
+    assert(
+      hard.term >= this.prevHardState.term,
+      `term went back: ${this.prevHardState.term} -> ${hard.term}`,
+    );
+    assert(
+      hard.commit >= this.prevHardState.commit,
+      `commit went back: ${this.prevHardState.commit} -> ${hard.commit}`,
+    );
     const entries = r.log.unstableEntries();
     const rd: Ready = {
       readStates: r.readStates,

@@ -55,7 +55,7 @@ export class Unstable {
     if (ents.length === 0) return;
     const after = ents[0].index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      for (const e of ents) this.entries.push(e);
     } else if (after <= this.offset) {
       // Replace everything we hold; the stable log below `after` is cut by the new offset.
       this.offset = after;

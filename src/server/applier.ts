@@ -6,10 +6,13 @@
 // had their key-value effects stored before a crash, so only their membership
 // effects are re-applied (the membership is rebuilt from the snapshot and the
 // log on every start); the backend is never asked to apply an entry twice.
+import { isTxnReadOnly } from '../mvcc/request-op.js';
 import type { DeleteRangeResult, PutResult, TxnResult } from '../mvcc/types.js';
+import { type AlarmMember, type AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
 import { decodeConfChange } from '../raft/confchange-codec.js';
 import { type ConfChange, type ConfState, type Entry, EntryType } from '../raft/types.js';
 import type { KvBackend } from './backend.js';
+import { Errors } from './errors.js';
 import { decodeInternalRequest, type InternalRequest } from './internal-request.js';
 import type { Membership } from './membership.js';
 import type { WaitRegistry } from './wait.js';
@@ -19,11 +22,19 @@ export type ApplyResult =
   | { kind: 'deleteRange'; result: DeleteRangeResult }
   | { kind: 'txn'; result: TxnResult }
   | { kind: 'compaction'; revision: number; done: Promise<void> }
-  | { kind: 'memberAttrSet' };
+  | { kind: 'memberAttrSet' }
+  | { kind: 'alarm'; alarms: AlarmMember[] };
+
+/** The alarm store as the applier uses it. */
+export interface AlarmApplier {
+  apply(action: AlarmRequest_AlarmAction, a: AlarmMember): AlarmMember[];
+  has(type: AlarmType): boolean;
+}
 
 export interface ApplierDeps {
   backend: KvBackend;
   membership: Membership;
+  alarms: AlarmApplier;
   waits: WaitRegistry;
   /** Tells raft about a committed conf change (RawNode.applyConfChange). */
   applyConfChangeToRaft(cc: ConfChange): ConfState;
@@ -107,6 +118,10 @@ export class Applier {
   private applyKv(index: number, req: InternalRequest): ApplyResult {
     const op = req.op;
     const b = this.deps.backend;
+    if (this.deps.alarms.has(AlarmType.NOSPACE) && writesKeys(req)) {
+      // Out of space: nothing may grow the backend until the alarm is disarmed.
+      throw Errors.noSpace();
+    }
     switch (op.kind) {
       case 'put':
         return { kind: 'put', result: b.put(index, op.req) };
@@ -114,6 +129,14 @@ export class Applier {
         return { kind: 'deleteRange', result: b.deleteRange(index, op.req) };
       case 'txn':
         return { kind: 'txn', result: b.txn(index, op.req) };
+      case 'alarm': {
+        const a = { memberID: op.req.memberID, alarm: op.req.alarm };
+        // etcd ignores alarms of members that are not (or no longer) in the cluster.
+        const known = this.deps.membership.get(a.memberID) !== undefined;
+        const alarms = known ? this.deps.alarms.apply(op.req.action, a) : [];
+        b.markApplied(index);
+        return { kind: 'alarm', alarms };
+      }
       case 'compaction': {
         const r = b.compact(index, op.req.revision);
         // Nobody may be waiting on `done` (replays, other members); keep a rejection from going unhandled.
@@ -124,4 +147,10 @@ export class Applier {
         throw new Error('applier: memberAttrSet is handled before the backend');
     }
   }
+}
+
+function writesKeys(req: InternalRequest): boolean {
+  if (req.op.kind === 'put') return true;
+  if (req.op.kind === 'txn') return !isTxnReadOnly(req.op.req);
+  return false;
 }

@@ -8,7 +8,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import { bootStorage } from './bootstrap.js';
 import { listenClients } from './client-listeners.js';
-import { createHttp1Handler } from './http1.js';
+import { createHttpHandler, serveHttp2Stream } from './http1.js';
 import { EtcdServer } from './server.js';
 
 /** etcd accepts gRPC messages this much larger than --max-request-bytes (envelope overhead). */
@@ -39,21 +39,17 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
     log.flush();
     process.exit(1);
   });
+  const http = createHttpHandler(server, log);
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    onNonGrpcStream: (stream, headers) => serveHttp2Stream(http, stream, headers),
     ...(cfg.maxConcurrentStreams > 0 ? { maxConcurrentStreams: cfg.maxConcurrentStreams } : {}),
   });
   registerServices(grpc, server, cfg);
   await server.start();
   let listeners: ClientListener[];
   try {
-    listeners = await listenClients(
-      cfg.listenClientUrls,
-      grpc,
-      createHttp1Handler(server, log),
-      cfg.clientTls,
-      log,
-    );
+    listeners = await listenClients(cfg.listenClientUrls, grpc, http, cfg.clientTls, log);
   } catch (err) {
     await server.stop();
     throw err;

@@ -1,10 +1,21 @@
-// HTTP/1.1 on the client port: /version and /health (the handlers live in
-// src/api/http; this file feeds them the member's state).
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HealthSource, handleHealth, handleVersion, type VersionSource } from '../api/http/index.js';
+// Plain HTTP on the client port: /version and /health (the handlers live in
+// src/api/http; this file feeds them the member's state). Served over
+// HTTP/1.1 and over HTTP/2 (a TLS client that negotiates h2, e.g. curl, sends
+// its non-gRPC requests there), as etcd's shared client port does.
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import {
+  type HealthSource,
+  type HttpRequestLike,
+  type HttpResponseLike,
+  handleHealth,
+  handleVersion,
+  type VersionSource,
+} from '../api/http/index.js';
 import { writeGoHttpError } from '../api/http/types.js';
 import type { Logger } from '../log/types.js';
 import { CLUSTER_VERSION, type EtcdServer } from './server.js';
+
+export type HttpHandler = (req: HttpRequestLike, res: HttpResponseLike) => void;
 
 function healthSource(server: EtcdServer): HealthSource {
   return {
@@ -28,10 +39,7 @@ function healthSource(server: EtcdServer): HealthSource {
   };
 }
 
-export function createHttp1Handler(
-  server: EtcdServer,
-  log: Logger,
-): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(server: EtcdServer, log: Logger): HttpHandler {
   const health = healthSource(server);
   const version: VersionSource = {
     clusterVersion: () => (server.isPublished() ? CLUSTER_VERSION : undefined),
@@ -45,10 +53,41 @@ export function createHttp1Handler(
     if (path === '/health') {
       handleHealth(health, req, res, log).catch((err: unknown) => {
         log.warn('/health failed', { error: (err as Error).message });
-        if (!res.headersSent) writeGoHttpError(res, 503, JSON.stringify({ health: 'false' }));
+        writeGoHttpError(res, 503, JSON.stringify({ health: 'false' }));
       });
       return;
     }
     writeGoHttpError(res, 404, '404 page not found');
   };
+}
+
+/** Serves a non-gRPC HTTP/2 stream with an HTTP handler (headers are sent on end()). */
+export function serveHttp2Stream(
+  handler: HttpHandler,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+): void {
+  const outHeaders: Record<string, string | number | readonly string[]> = {};
+  let done = false;
+  const req: HttpRequestLike = {
+    method: headers[':method'],
+    url: headers[':path'],
+    headers,
+    socket: { encrypted: true },
+  };
+  const res: HttpResponseLike = {
+    statusCode: 200,
+    setHeader(name, value) {
+      outHeaders[name.toLowerCase()] = value;
+      return res;
+    },
+    end(body?: string) {
+      if (done || stream.destroyed) return;
+      done = true;
+      stream.respond({ ...outHeaders, ':status': res.statusCode });
+      stream.end(body);
+    },
+  };
+  stream.on('error', () => undefined);
+  handler(req, res);
 }

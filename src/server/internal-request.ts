@@ -4,7 +4,13 @@
 // src/pb untouched (no regeneration needed) while staying byte-compatible with
 // etcd's log format, so tools that read etcd WAL entries can read ours too.
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { CompactionRequest, DeleteRangeRequest, PutRequest, TxnRequest } from '../pb/etcdserverpb/rpc.js';
+import {
+  AlarmRequest,
+  CompactionRequest,
+  DeleteRangeRequest,
+  PutRequest,
+  TxnRequest,
+} from '../pb/etcdserverpb/rpc.js';
 
 /** A member publishing its name and client URLs (etcd 3.5's ClusterMemberAttrSetRequest). */
 export interface MemberAttrSet {
@@ -18,6 +24,7 @@ export type InternalOp =
   | { kind: 'deleteRange'; req: DeleteRangeRequest }
   | { kind: 'txn'; req: TxnRequest }
   | { kind: 'compaction'; req: CompactionRequest }
+  | { kind: 'alarm'; req: AlarmRequest }
   | { kind: 'memberAttrSet'; req: MemberAttrSet };
 
 export interface InternalRequest {
@@ -30,6 +37,7 @@ const FIELD_PUT = 4;
 const FIELD_DELETE_RANGE = 5;
 const FIELD_TXN = 6;
 const FIELD_COMPACTION = 7;
+const FIELD_ALARM = 10;
 const FIELD_HEADER = 100;
 const FIELD_MEMBER_ATTR_SET = 1301;
 
@@ -51,6 +59,9 @@ export function encodeInternalRequest(r: InternalRequest): Uint8Array {
       break;
     case 'compaction':
       CompactionRequest.encode(op.req, w.tag(FIELD_COMPACTION, WireType.LengthDelimited).fork()).join();
+      break;
+    case 'alarm':
+      AlarmRequest.encode(op.req, w.tag(FIELD_ALARM, WireType.LengthDelimited).fork()).join();
       break;
     case 'memberAttrSet':
       encodeMemberAttrSet(op.req, w.tag(FIELD_MEMBER_ATTR_SET, WireType.LengthDelimited).fork()).join();
@@ -125,6 +136,9 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
         break;
       case FIELD_COMPACTION:
         op = { kind: 'compaction', req: CompactionRequest.decode(body) };
+        break;
+      case FIELD_ALARM:
+        op = { kind: 'alarm', req: AlarmRequest.decode(body) };
         break;
       case FIELD_MEMBER_ATTR_SET:
         op = { kind: 'memberAttrSet', req: decodeMemberAttrSet(body) };

@@ -55,6 +55,8 @@ export interface RaftLoopOptions {
 export class RaftLoop {
   private running = false;
   private stopped = false;
+  /** While > 0 no Ready is handled (a defragmentation has the backend). */
+  private paused = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private snapshotIndex: number;
   private reads: ReadIndexBatcher | undefined;
@@ -79,7 +81,7 @@ export class RaftLoop {
 
   /** Something may have produced a Ready (a proposal, a message, a tick). */
   wake(): void {
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopped || this.paused > 0) return;
     this.running = true;
     this.idle = new Promise((resolve) => {
       setImmediate(() => {
@@ -94,6 +96,21 @@ export class RaftLoop {
           });
       });
     });
+  }
+
+  /**
+   * Runs `fn` with the ready loop held: the current Ready finishes first, no
+   * new one starts until `fn` settles (nothing is applied meanwhile).
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.paused++;
+    try {
+      await this.idle;
+      return await fn();
+    } finally {
+      this.paused--;
+      this.wake();
+    }
   }
 
   async stop(): Promise<void> {

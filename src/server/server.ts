@@ -2,10 +2,12 @@
 // the read path, and offers the operations the client API needs. Everything
 // here runs on Node's single thread; the ready loop is the only writer of
 // raft state, so no locking is needed anywhere.
-import type { ServerConfig } from '../config/types.js';
+import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
+import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types.js';
 import { type HardState, NONE, type SoftState, StateType } from '../raft/types.js';
+import { type AlarmMember, AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import { AlarmStore, alarmText } from './alarms.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import { Applier, type ApplyResult } from './applier.js';
 import type { BootedStorage } from './bootstrap.js';
@@ -39,6 +41,9 @@ const MAX_GAP_COMMIT_APPLY = 5000;
 const MAX_PENDING_REQUESTS = 100_000;
 const MAX_QUEUED_READS = 100_000;
 const READ_INDEX_RETRY_MS = 500;
+/** etcd's estimate of a key's metadata cost in the backend, for the quota check. */
+const QUOTA_KV_OVERHEAD = 256;
+const PUBLISH_RETRY_MS = 500;
 /** Entries kept behind a snapshot for followers that are a little behind (etcd's default). */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
@@ -62,6 +67,9 @@ export class EtcdServer {
   private readonly readyPromise: Promise<void>;
   private resolveReady: () => void = () => undefined;
   private fastElectionDone = false;
+  private readonly alarms: AlarmStore;
+  private readonly quotaBytes: number;
+  private defragging: Promise<void> | undefined;
   private readonly commitAtStart: number;
 
   constructor(
@@ -78,6 +86,8 @@ export class EtcdServer {
     this.commitIndex = hs.commit;
     this.commitAtStart = hs.commit;
     this.ids = new RequestIdGenerator(boot.memberId, Date.now());
+    this.alarms = new AlarmStore(boot.backend);
+    this.quotaBytes = effectiveQuotaBackendBytes(cfg);
     // No lessor yet: every lease id is unknown, so a put naming one fails at
     // apply time with "requested lease not found", as etcd does.
     boot.backend.setLeaseChecker(() => false);
@@ -86,6 +96,7 @@ export class EtcdServer {
       {
         backend: boot.backend,
         membership: boot.membership,
+        alarms: this.alarms,
         waits: this.waits,
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
@@ -201,7 +212,7 @@ export class EtcdServer {
       raftIndex: this.commitIndex,
       raftTerm: this.term,
       raftAppliedIndex: this.applier.appliedIndex,
-      errors: [],
+      errors: this.alarms.list().map(alarmText),
       dbSizeInUse: backend.sizeInUseBytes(),
       isLearner: false,
     };
@@ -210,6 +221,7 @@ export class EtcdServer {
   // ---- writes ------------------------------------------------------------
 
   async put(req: PutRequest): Promise<PutOutcome> {
+    await this.checkQuota(QUOTA_KV_OVERHEAD + req.key.length + (req.value?.length ?? 0));
     const r = await this.propose({ kind: 'put', req: req as never });
     if (r.kind !== 'put') throw new Error(`put: applier answered ${r.kind}`);
     const out: PutOutcome = { header: this.header(r.result.rev) };
@@ -224,6 +236,7 @@ export class EtcdServer {
   }
 
   async txn(req: TxnRequest): Promise<TxnOutcome> {
+    await this.checkQuota(txnCost(req));
     const r = await this.propose({ kind: 'txn', req: req as never });
     if (r.kind !== 'txn') throw new Error(`txn: applier answered ${r.kind}`);
     return {
@@ -244,6 +257,7 @@ export class EtcdServer {
 
   async range(req: RangeRequest): Promise<RangeOutcome> {
     if (!req.serializable) await this.linearizableBarrier();
+    if (this.defragging !== undefined) await this.defragging;
     const r = this.boot.backend.range(req);
     return { header: this.header(r.revision), kvs: r.kvs, more: r.more, count: r.count };
   }
@@ -253,6 +267,65 @@ export class EtcdServer {
     if (this.stopped) throw Errors.stopped();
     const index = await this.reads.readIndex();
     await withTimeout(this.appliedWaiters.wait(index), this.requestTimeoutMs, Errors.timeoutWaitApplied);
+  }
+
+  // ---- quota and alarms --------------------------------------------------
+
+  /**
+   * etcd's backend quota: a write that would take the backend past the quota
+   * raises the NOSPACE alarm (through raft, so every member sees it) and fails.
+   * A write with no cost (a read-only txn) always passes.
+   */
+  private async checkQuota(cost: number): Promise<void> {
+    if (cost === 0) return;
+    if (this.boot.backend.sizeBytes() + cost < this.quotaBytes) return;
+    const mine = this.alarms.list(AlarmType.NOSPACE).some((a) => a.memberID === this.memberId);
+    if (!mine) {
+      this.log.warn('database space exceeded; raising NOSPACE alarm', {
+        'quota-size-bytes': this.quotaBytes,
+        'backend-size-bytes': this.boot.backend.sizeBytes(),
+      });
+      await this.alarm(AlarmRequest_AlarmAction.ACTIVATE, this.memberId, AlarmType.NOSPACE);
+    }
+    throw Errors.noSpace();
+  }
+
+  /** GET answers from this member's applied state; ACTIVATE/DEACTIVATE go through raft. */
+  async alarm(action: AlarmRequest_AlarmAction, memberID: bigint, alarm: AlarmType): Promise<AlarmMember[]> {
+    if (action === AlarmRequest_AlarmAction.GET) {
+      return this.alarms.list(alarm).filter((a) => memberID === 0n || a.memberID === memberID);
+    }
+    const r = await this.propose({ kind: 'alarm', req: { action, memberID, alarm } });
+    if (r.kind !== 'alarm') throw new Error(`alarm: applier answered ${r.kind}`);
+    return r.alarms;
+  }
+
+  // ---- maintenance -------------------------------------------------------
+
+  /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */
+  defragment(): Promise<void> {
+    if (this.defragging === undefined) {
+      this.log.info('starting defragment');
+      this.defragging = this.loop
+        .exclusive(() => this.boot.backend.defragment())
+        .then(() => this.log.info('finished defragment'))
+        .finally(() => {
+          this.defragging = undefined;
+        });
+    }
+    return this.defragging;
+  }
+
+  async hashKV(revision: number): Promise<{ header: Header; hash: number; compactRevision: number }> {
+    if (this.defragging !== undefined) await this.defragging;
+    const r = this.boot.backend.hashKV(revision);
+    return { header: this.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
+  }
+
+  /** Writes a consistent copy of the backend to `path` (for Maintenance.Snapshot). */
+  async backendSnapshotTo(path: string): Promise<void> {
+    if (this.defragging !== undefined) await this.defragging;
+    await this.boot.backend.snapshotTo(path);
   }
 
   // ---- proposals ---------------------------------------------------------
@@ -330,6 +403,8 @@ export class EtcdServer {
         this.log.warn('failed to publish local member to cluster through raft', {
           error: (err as Error).message,
         });
+        // Failures that come back at once (a dropped proposal) must not spin.
+        await new Promise((resolve) => setTimeout(resolve, PUBLISH_RETRY_MS));
       }
     }
   }
@@ -381,6 +456,18 @@ export class EtcdServer {
     await this.boot.backend.close();
     await this.boot.wal.close();
   }
+}
+
+function putCostOf(op: RequestOp): number {
+  const u = op.request;
+  const put = u?.$case === 'requestPut' ? u.requestPut : op.requestPut;
+  return put === undefined ? 0 : QUOTA_KV_OVERHEAD + put.key.length + (put.value?.length ?? 0);
+}
+
+/** etcd's txn cost: the bigger branch's puts (nested txns count nothing, as in etcd). */
+function txnCost(req: TxnRequest): number {
+  const sum = (ops: RequestOp[] | undefined) => (ops ?? []).reduce((n, op) => n + putCostOf(op), 0);
+  return Math.max(sum(req.success), sum(req.failure));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, makeErr: () => ServerError): Promise<T> {

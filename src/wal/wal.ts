@@ -283,6 +283,10 @@ export class Wal {
           for (const job of this.queue.splice(0)) job.reject(err);
           return;
         }
+        // Group commit: callers that were just resolved usually save again at once (their
+        // continuations are pending microtasks). One event-loop turn lets them join this group
+        // instead of waiting for a whole extra write+fdatasync.
+        await new Promise<void>((r) => setImmediate(r));
         if (this.queue[0]!.kind === 'release') await this.runRelease(this.queue.shift() as ReleaseJob);
         else await this.runWriteGroup();
       }

@@ -2,8 +2,12 @@
 import {
   CompactionRequest,
   CompactionResponse,
+  DefragmentRequest,
+  DefragmentResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
+  HashKVRequest,
+  HashKVResponse,
   MemberListRequest,
   MemberListResponse,
   PutRequest,
@@ -61,6 +65,20 @@ export class KvClient {
 
   status(): Promise<StatusResponse> {
     return this.raw.call('/etcdserverpb.Maintenance/Status', StatusRequest, StatusResponse, {});
+  }
+
+  defragment(): Promise<DefragmentResponse> {
+    return this.raw.call(
+      '/etcdserverpb.Maintenance/Defragment',
+      DefragmentRequest,
+      DefragmentResponse,
+      {},
+      30_000,
+    );
+  }
+
+  hashKV(revision = 0): Promise<HashKVResponse> {
+    return this.raw.call('/etcdserverpb.Maintenance/HashKV', HashKVRequest, HashKVResponse, { revision });
   }
 
   close(): void {

@@ -169,6 +169,19 @@ describe('single member over gRPC', () => {
     assert.equal(m?.ID, ml.header?.memberId);
   });
 
+  test('defragment keeps the data and its hash', async () => {
+    await kv.put('/h', 'x');
+    const before = await kv.hashKV();
+    const beforeAll = await kv.all();
+    await kv.defragment();
+    const afterHash = await kv.hashKV();
+    assert.equal(afterHash.hash, before.hash);
+    assert.equal(afterHash.header?.revision, before.header?.revision);
+    assert.equal((await kv.all()).count, beforeAll.count);
+    await kv.put('/h', 'y');
+    assert.notEqual((await kv.hashKV()).hash, before.hash);
+  });
+
   test('a clean restart keeps keys, revisions and ids; the term goes up', async () => {
     await kv.put('/r', 'kept');
     const before = await kv.all();

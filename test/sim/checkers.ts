@@ -76,6 +76,8 @@ export class Checkers {
   onPersisted(node: SimNode, rd: Ready): void {
     const hs = node.storage.initialState().hardState;
     this.checkDurableMonotonic(node, hs);
+    if (rd.snapshot !== undefined)
+      this.checkSnapshot(node, rd.snapshot.metadata.index, rd.snapshot.metadata.term);
     this.recordEntries(node, rd.entries);
     if (hs.commit > node.storage.lastIndex()) {
       throw new SimViolation(
@@ -149,6 +151,18 @@ export class Checkers {
       }
     }
     this.durable.set(node.id, { ...hs });
+  }
+
+  /** A restored snapshot is a committed prefix, and its image equals every replica's state at that index. */
+  private checkSnapshot(node: SimNode, index: number, term: number): void {
+    this.agreeCommitted(node, index, term);
+    const h = this.canonHash[index];
+    if (h !== undefined && h !== node.app.hash) {
+      throw new SimViolation(
+        'state machine safety',
+        `node ${node.id} restored a snapshot at ${index} unlike the replicas`,
+      );
+    }
   }
 
   /** Log matching: one (index, term) names one entry, with one predecessor term. */

@@ -174,10 +174,26 @@ export class Cluster implements NodeHost {
         this.sched.after(1, { k: 'snapStatus', from: m.from, to: m.to, ok: false });
       return;
     }
+    if (to.fenced.has(via)) {
+      this.removedPeerContacted(via, to);
+      return;
+    }
     this.traceMsg('recv', m);
-    to.deliver(via, m);
+    to.deliver(m);
     if (m.type === MessageType.Snap)
       this.sched.after(1, { k: 'snapStatus', from: m.from, to: m.to, ok: true });
+  }
+
+  /**
+   * Like etcd's peer transport answering 410 Gone: a removed member that contacts a peer which has
+   * applied its removal learns it is out and stops for good.
+   */
+  private removedPeerContacted(gone: NodeId, by: SimNode): void {
+    const n = this.nodes.get(gone)!;
+    if (!n.alive) return;
+    this.trace(`n${gone} is told by n${by.id} that it was removed; it stops`);
+    n.removed = true;
+    this.crash(n);
   }
 
   // ---- NodeHost ----
@@ -265,12 +281,14 @@ export class Cluster implements NodeHost {
 }
 
 /**
- * Like etcd's server, send the sender's current applied state rather than the (possibly older)
- * stored snapshot: an older one may predate the recipient's own addition, and Raft refuses a
- * snapshot whose config lacks the recipient.
+ * When the stored snapshot predates the recipient's own addition (Raft refuses a snapshot whose
+ * config lacks the recipient), send the sender's current applied state instead, as etcd's server
+ * always does. Otherwise send the stored one, so both paths get exercised.
  */
 function withFreshSnapshot(from: SimNode, m: Message): Message {
   const stored = m.snapshot!;
+  const cs = stored.metadata.confState;
+  if (cs.voters.includes(m.to) || cs.learners.includes(m.to)) return m; // the stored one will do
   const applied = from.app.applied;
   if (applied < stored.metadata.index)
     throw new SimViolation('snapshot', `n${from.id} applied ${applied} < snapshot`);

@@ -15,12 +15,21 @@ export const CALM: NetworkFaults = { dropP: 0, dupP: 0, delayMin: 1, delayMax: 3
 export class Network {
   /** Partition group of each node; nodes absent from the map are in group 0. */
   private groups = new Map<NodeId, number>();
+  /** One-way cuts, as "from>to": the reverse direction still works (asymmetric partitions). */
+  private cuts = new Set<string>();
   faults: NetworkFaults = CALM;
 
   constructor(private readonly rng: Rng) {}
 
+  /** Whether a message sent by `a` reaches `b`. */
   connected(a: NodeId, b: NodeId): boolean {
+    if (this.cuts.size > 0 && this.cuts.has(`${a}>${b}`)) return false;
     return (this.groups.get(a) ?? 0) === (this.groups.get(b) ?? 0);
+  }
+
+  /** Messages from `from` to `to` are lost; the other direction is untouched. */
+  cutOneWay(from: NodeId, to: NodeId): void {
+    this.cuts.add(`${from}>${to}`);
   }
 
   /** Split the given nodes into `k` random non-empty-or-empty groups. */
@@ -43,6 +52,7 @@ export class Network {
 
   heal(): void {
     this.groups.clear();
+    this.cuts.clear();
   }
 
   /** Delivery delays for one send: [] when lost, two entries when duplicated. */
@@ -56,12 +66,14 @@ export class Network {
   }
 
   describe(): string {
-    if (this.groups.size === 0) return 'healed';
+    const cuts = [...this.cuts].map((c) => ` cut ${c}`).join('');
+    if (this.groups.size === 0) return `${cuts === '' ? 'healed' : 'whole'}${cuts}`;
     const byGroup = new Map<number, NodeId[]>();
     for (const [id, g] of this.groups) byGroup.set(g, [...(byGroup.get(g) ?? []), id]);
     return [...byGroup.entries()]
       .sort((x, y) => x[0] - y[0])
       .map(([g, ids]) => `${g}:{${ids.join(',')}}`)
-      .join(' ');
+      .join(' ')
+      .concat(cuts);
   }
 }

@@ -36,6 +36,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
   const nodes = rng.pick([1, 3, 3, 3, 5, 5]);
   const electionTick = rng.pick([10, 10, 15]);
   const checkQuorum = rng.chance(0.7);
+  const preVote = rng.chance(0.7);
   return {
     seed,
     nodes,
@@ -47,7 +48,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
       maxInflightBytes: rng.pick([0, 0, 4096]),
       maxUncommittedEntriesSize: rng.pick([0, 0, 2048]),
       checkQuorum,
-      preVote: rng.chance(0.7),
+      preVote,
       readOnlyOption: ReadOnlyOption.Safe,
     },
     node: {
@@ -65,7 +66,9 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
     },
     persistMax: rng.pick([1, 5, 20]),
     faultTicks: limits.faultTicks,
-    livenessTicks: 20 * electionTick + 100,
+    // Without pre-vote, a node with a stale config can keep out-campaigning the rightful candidate
+    // for a while (their terms race as a random walk), so allow more elections.
+    livenessTicks: (preVote ? 20 : 60) * electionTick + 100,
     actionGap: rng.pick([5, 15, 40]),
     membership: nodes > 1 && rng.chance(0.6),
     crashes: rng.chance(0.8),

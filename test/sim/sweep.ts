@@ -14,7 +14,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 100, start: 1, trace: false, ticks: DEFAULT_LIMITS.faultTicks };
+  const args: Args = { seeds: 0, start: 1, trace: false, ticks: DEFAULT_LIMITS.faultTicks };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -88,8 +88,24 @@ function sweep(args: Args, limits: RunLimits): number {
   return 0;
 }
 
+const USAGE = `usage: sweep.js --seeds N [--start S] [--ticks T]   run seeds S..S+N-1 (fault phase of T ticks)
+       sweep.js --seed S [--trace] [--ticks T]        replay one seed, printing every event`;
+
 function main(): void {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  // No arguments: print usage and succeed. (node --test also runs helper files under test/ this way.)
+  if (argv.length === 0) {
+    console.log(USAGE);
+    return;
+  }
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    console.error(`${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   const limits: RunLimits = { faultTicks: args.ticks };
   process.exitCode = args.seed !== undefined ? replayOne(args.seed, limits, args.trace) : sweep(args, limits);
 }

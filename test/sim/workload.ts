@@ -139,10 +139,12 @@ export class Workload {
       // Only from 3+ voters: with config applied at commit (as etcd does), removing one of two voters
       // can wedge the other if the removed one commits and steps down before the survivor learns the
       // commit (etcd's raft README warns of exactly this; it advises 3+ members).
+      // Nor the leader itself: if it commits its own removal and is then deposed before a lagging
+      // peer learns of it, that peer (on the old config) can stall elections for a long time.
       () =>
         this.change(
           ConfChangeType.RemoveNode,
-          cs.voters.filter((v) => removable(cs, v)),
+          cs.voters.filter((v) => v !== leader.id && removable(cs, v)),
         ),
       () => this.change(ConfChangeType.RemoveNode, cs.learners),
     ];
@@ -192,8 +194,13 @@ export class Workload {
     const c = this.c;
     const ids = [...c.nodes.keys()];
     const leader = c.leader();
-    if (leader !== undefined && this.rng.chance(0.3)) {
+    const roll = this.rng.next();
+    if (leader !== undefined && roll < 0.25) {
       c.net.isolate(leader.id);
+    } else if (ids.length > 1 && roll < 0.5) {
+      const from = this.rng.pick(ids);
+      const to = this.rng.pick(ids.filter((id) => id !== from));
+      c.net.cutOneWay(from, to);
     } else {
       c.net.partition(ids, this.rng.range(2, 3));
     }

@@ -13,7 +13,7 @@ import {
   type WatchResponse,
 } from '../../pb/etcdserverpb/rpc.js';
 import { type ClientListener, createClientListener } from '../listener.js';
-import { GrpcServer } from './server.js';
+import { GrpcServer, type GrpcTransport } from './server.js';
 import { GrpcError, Status } from './status.js';
 
 export const MEMBER_ID = 0x8e9e05c52164694dn;
@@ -56,8 +56,8 @@ function waitForAbort(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
-export function buildServer(state: FixtureState): GrpcServer {
-  const grpc = new GrpcServer({ maxReceiveMessageBytes: MAX_RECEIVE });
+export function buildServer(state: FixtureState, transport: GrpcTransport = 'native'): GrpcServer {
+  const grpc = new GrpcServer({ maxReceiveMessageBytes: MAX_RECEIVE, transport });
   grpc.addService(KVDefinition, {
     put: (req, ctx) => {
       const token = ctx.metadata.token;
@@ -110,7 +110,7 @@ export function buildServer(state: FixtureState): GrpcServer {
   return grpc;
 }
 
-export async function startFixture(): Promise<Fixture> {
+export async function startFixture(transport: GrpcTransport = 'native'): Promise<Fixture> {
   const state: FixtureState = {
     aborted: [],
     snapshotWritesBeforeDrain: -1,
@@ -120,7 +120,7 @@ export async function startFixture(): Promise<Fixture> {
   const listener = await createClientListener({
     host: '127.0.0.1',
     port: 0,
-    grpc: buildServer(state),
+    grpc: buildServer(state, transport),
     http1: (req, res) => {
       if (req.url === '/health') {
         res.setHeader('content-type', 'application/json');

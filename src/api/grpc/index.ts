@@ -1,6 +1,7 @@
 /** Public surface of the gRPC layer. */
 export { encodeFrame, FrameReader, frameBytes, type MessageCodec } from './framing.js';
-export { GrpcServer, type GrpcServerOptions } from './server.js';
+export type { PlainHttpHandler } from './plain-http.js';
+export { GrpcServer, type GrpcServerOptions, type GrpcTransport } from './server.js';
 export {
   decodeGrpcMessage,
   encodeGrpcMessage,

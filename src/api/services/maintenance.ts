@@ -1,11 +1,92 @@
-// etcdserverpb.Maintenance: Status for now (the rest answers UNIMPLEMENTED).
-import type { MaintenanceDefinition, StatusResponse } from '../../pb/etcdserverpb/rpc.js';
+// etcdserverpb.Maintenance: Status, Defragment, HashKV, Snapshot, Alarm.
+// Hash and MoveLeader answer UNIMPLEMENTED.
+import { createHash } from 'node:crypto';
+import { open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  DefragmentResponse,
+  HashKVRequest,
+  HashKVResponse,
+  MaintenanceDefinition,
+  SnapshotResponse,
+  StatusResponse,
+} from '../../pb/etcdserverpb/rpc.js';
 import type { EtcdServer } from '../../server/server.js';
-import type { ServiceImplementation } from '../grpc/types.js';
-import { guarded } from './errors.js';
+import type { ResponseSink, ServiceImplementation } from '../grpc/types.js';
+import { guarded, toGrpcError } from './errors.js';
+
+/** etcd sends the backend in chunks of this size, then its SHA-256 as one last message. */
+const SNAPSHOT_CHUNK_BYTES = 32 * 1024;
+
+let snapshotSeq = 0;
+
+async function send(sink: ResponseSink<SnapshotResponse>, m: SnapshotResponse): Promise<boolean> {
+  if (sink.ended) return false;
+  if (!sink.write(m)) await sink.drained();
+  return !sink.ended;
+}
+
+/** Streams a consistent copy of the backend, then its SHA-256 (etcdctl checks it on restore). */
+async function streamSnapshot(server: EtcdServer, sink: ResponseSink<SnapshotResponse>): Promise<void> {
+  const path = join(tmpdir(), `etcd-ts-snapshot-${process.pid}-${++snapshotSeq}.db`);
+  try {
+    await server.backendSnapshotTo(path);
+    const fh = await open(path, 'r');
+    try {
+      const total = (await fh.stat()).size;
+      const sha = createHash('sha256');
+      let sent = 0;
+      while (sent < total) {
+        const buf = Buffer.alloc(Math.min(SNAPSHOT_CHUNK_BYTES, total - sent));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, sent);
+        if (bytesRead === 0) throw new Error('backend snapshot ended early');
+        const blob = buf.subarray(0, bytesRead);
+        sent += bytesRead;
+        sha.update(blob);
+        if (
+          !(await send(sink, {
+            header: server.header(server.currentRevision()),
+            remainingBytes: total - sent,
+            blob,
+          }))
+        ) {
+          return;
+        }
+      }
+      await send(sink, {
+        header: server.header(server.currentRevision()),
+        remainingBytes: 0,
+        blob: sha.digest(),
+      });
+    } finally {
+      await fh.close();
+    }
+  } finally {
+    await rm(path, { force: true });
+  }
+}
 
 export function maintenanceService(server: EtcdServer): ServiceImplementation<typeof MaintenanceDefinition> {
   return {
     status: guarded(async (): Promise<StatusResponse> => server.status()),
+    defragment: guarded(async (): Promise<DefragmentResponse> => {
+      await server.defragment();
+      return { header: server.header(server.currentRevision()) };
+    }),
+    hashKV: guarded(async (req: HashKVRequest): Promise<HashKVResponse> => server.hashKV(req.revision)),
+    alarm: guarded(async (req: AlarmRequest): Promise<AlarmResponse> => {
+      const alarms = await server.alarm(req.action, req.memberID, req.alarm);
+      return { header: server.header(server.currentRevision()), alarms };
+    }),
+    snapshot: async (_req, sink) => {
+      try {
+        await streamSnapshot(server, sink);
+      } catch (err) {
+        throw toGrpcError(err);
+      }
+    },
   };
 }

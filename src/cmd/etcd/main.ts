@@ -8,6 +8,7 @@ import { ConfigError, type ParseOutcome, type ServerConfig } from '../../config/
 import { createLogger } from '../../log/logger.js';
 import type { Logger } from '../../log/types.js';
 import { startEtcd } from '../../server/etcd.js';
+import { GATEWAY_USAGE, parseGatewayArgs, startGateway } from './gateway.js';
 import { describeConfigError } from './report.js';
 
 function loggerFor(cfg: ServerConfig): Logger & { close(): void } {
@@ -29,6 +30,9 @@ function parseOrExit(argv: readonly string[]): ParseOutcome {
   }
 }
 
+/** A clean close that takes longer than this is abandoned: a stuck process is worse than exit 1. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
 /** SIGINT/SIGTERM: close the member cleanly and exit 0; a second signal exits at once. */
 function exitOnSignals(log: Logger, close: () => Promise<void>): void {
   let stopping = false;
@@ -36,6 +40,10 @@ function exitOnSignals(log: Logger, close: () => Promise<void>): void {
     if (stopping) process.exit(1);
     stopping = true;
     log.info('received signal; shutting down', { signal });
+    setTimeout(() => {
+      log.warn('closing took too long; exiting anyway', { 'timeout-ms': CLOSE_TIMEOUT_MS });
+      process.exit(1);
+    }, CLOSE_TIMEOUT_MS).unref();
     close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -48,7 +56,29 @@ function exitOnSignals(log: Logger, close: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
+/** "etcd gateway start ...": the TCP proxy; "etcd grpc-proxy" is not implemented. */
+async function runSubcommand(command: string, args: readonly string[]): Promise<void> {
+  if (command === 'grpc-proxy') {
+    process.stderr.write('etcd-ts does not implement "etcd grpc-proxy"\n');
+    process.exit(1);
+  }
+  if (args[0] !== 'start') {
+    process.stderr.write(GATEWAY_USAGE);
+    process.exit(args.length === 0 ? 0 : 1);
+  }
+  const log = createLogger({ format: 'json', level: 'info', outputs: ['stderr'] });
+  try {
+    const gateway = await startGateway(parseGatewayArgs(args.slice(1)), log);
+    exitOnSignals(log, () => gateway.close());
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
+  const command = argv[0];
+  if (command === 'gateway' || command === 'grpc-proxy') return runSubcommand(command, argv.slice(1));
   const outcome = parseOrExit(argv);
   if (outcome.kind !== 'run') {
     process.stdout.write(outcome.text);

@@ -16,6 +16,7 @@ function stamp(now: Date): string {
 /** The text for stderr and the exit status for an error raised while reading the configuration. */
 export function describeConfigError(err: ConfigError, now: Date): { stderr: string; exitCode: number } {
   if (err.kind === 'usage') return { stderr: `${err.message}\n${USAGE_TEXT}\n`, exitCode: 2 };
+  if (err.kind === 'plain') return { stderr: `${err.message}\n`, exitCode: 1 };
   if (err.kind === 'fatal') return { stderr: `${stamp(now)} C | pkg/flags: ${err.message}\n`, exitCode: 1 };
   let text = `${stamp(now)} E | etcdmain: error verifying flags, ${err.message}. See 'etcd --help'.\n`;
   if (err.message === UNSET_ADVERTISE) {

@@ -29,17 +29,24 @@ export const electCommand: Command = {
           display(ctx).get({ header, kvs: [kv], more: false, count: 0 });
         }
       })();
-      const done = await unlessInterrupted(observing.then(() => true), stop.promise).catch(failWith);
+      const done = await unlessInterrupted(
+        observing.then(() => true),
+        stop.promise,
+      ).catch(failWith);
       if (done !== undefined) fail(Exit.error, 'elect: observer lost');
       return;
     }
-    const won = await unlessInterrupted(election.campaign(args[1] as string).then(() => true), stop.promise).catch(
-      failWith,
-    );
+    const won = await unlessInterrupted(
+      election.campaign(args[1] as string).then(() => true),
+      stop.promise,
+    ).catch(failWith);
     if (won === undefined) fail(Exit.error, 'context canceled');
     const resp = await client.range({ key: Buffer.from(election.key()) }).catch(failWith);
     display(ctx).get(resp);
-    const outcome = await Promise.race([stop.promise.then(() => 'signal'), session.done.then(() => 'expired')]);
+    const outcome = await Promise.race([
+      stop.promise.then(() => 'signal'),
+      session.done.then(() => 'expired'),
+    ]);
     if (outcome === 'expired') fail(Exit.error, 'elect: session expired');
     await election.resign().catch(failWith);
   },

@@ -45,7 +45,7 @@ async function perEndpoint<T>(
   const eps = await endpointsFromCluster(ctx);
   return Promise.all(
     eps.map(async (ep) => {
-      const client = newClient([ep], cfg.options);
+      const client = newClient([ep], cfg.options, ctx.io);
       try {
         return await fn(client, ep);
       } finally {

@@ -21,7 +21,10 @@ export const lockCommand: Command = {
     const failWith = (e: unknown): never => fail(Exit.error, errorText(e));
     const session = await Session.create(client, Number(ctx.flags.int('ttl'))).catch(failWith);
     const mutex = new Mutex(session, name);
-    const acquired = await unlessInterrupted(mutex.lock().then(() => true), stop.promise).catch(failWith);
+    const acquired = await unlessInterrupted(
+      mutex.lock().then(() => true),
+      stop.promise,
+    ).catch(failWith);
     if (acquired === undefined) fail(Exit.error, 'context canceled');
     if (command.length > 0) {
       const env = {
@@ -43,7 +46,10 @@ export const lockCommand: Command = {
     const resp = await client.range({ key: Buffer.from(mutex.key()) }).catch(failWith);
     if (resp.kvs.length === 0) fail(Exit.error, 'lock lost on init');
     display(ctx).get(resp);
-    const outcome = await Promise.race([stop.promise.then(() => 'signal'), session.done.then(() => 'expired')]);
+    const outcome = await Promise.race([
+      stop.promise.then(() => 'signal'),
+      session.done.then(() => 'expired'),
+    ]);
     if (outcome === 'expired') fail(Exit.error, 'session expired');
     await mutex.unlock().catch(failWith);
   },

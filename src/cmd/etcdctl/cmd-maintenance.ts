@@ -45,7 +45,7 @@ const defragCommand: Command = {
     }
     let failures = 0;
     for (const ep of eps) {
-      const client = newClient([ep], cfg.options);
+      const client = newClient([ep], cfg.options, ctx.io);
       try {
         await client.maintenance.defragment({}, { deadline: commandDeadline(ctx) });
         ctx.io.out(`Finished defragmenting etcd member[${ep}]\n`);
@@ -214,7 +214,7 @@ const moveLeaderCommand: Command = {
     const cfg = clientConfigFromCmd(ctx);
     const deadline = commandDeadline(ctx);
     for (const ep of cfg.endpoints) {
-      const client = newClient([ep], cfg.options);
+      const client = newClient([ep], cfg.options, ctx.io);
       try {
         const status = await rpc(client.status({}, { deadline }));
         const self = status.header?.memberId ?? 0n;

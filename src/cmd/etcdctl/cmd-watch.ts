@@ -155,11 +155,16 @@ function sleep(ms: number): Promise<void> {
 async function interactive(ctx: CommandContext, client: EtcdClient, envKey: string, envRange: string) {
   const reader = new LineReader(ctx.io.stdin());
   const progress = new Set<() => void>();
-  const running: Promise<void>[] = [];
+  // A watch that fails (e.g. its exec command errs) ends the whole command, as in etcdctl.
+  let failWatch: (e: unknown) => void = () => undefined;
+  const watchFailed = new Promise<never>((_, reject) => {
+    failWatch = reject;
+  });
+  watchFailed.catch(() => undefined);
   for (;;) {
     let line: string;
     try {
-      line = (await reader.readLine()).replace(/\n$/, '');
+      line = (await Promise.race([reader.readLine(), watchFailed])).replace(/\n$/, '');
     } catch (e) {
       if (e instanceof EndOfInput) fail(Exit.invalidInput, 'Error reading watch request line: EOF');
       throw e;
@@ -199,7 +204,7 @@ async function interactive(ctx: CommandContext, client: EtcdClient, envKey: stri
       }
       throw e;
     }
-    running.push(runWatch(ctx, client, spec, progress));
+    runWatch(ctx, client, spec, progress).catch(failWatch);
   }
 }
 

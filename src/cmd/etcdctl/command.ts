@@ -88,7 +88,14 @@ export function flagSetFor(chain: readonly Command[]): { flags: FlagSet; inherit
   const inherited: Flag[] = [];
   for (const c of chain.slice(0, -1)) for (const s of c.persistentFlags ?? []) inherited.push(new Flag(s));
   const last = chain[chain.length - 1] as Command;
-  const own = [...(last.flags ?? []), ...(last.persistentFlags ?? [])].map((s) => new Flag(s));
+  const help: FlagSpec = {
+    name: 'help',
+    short: 'h',
+    kind: 'bool',
+    def: 'false',
+    usage: `help for ${last.name}`,
+  };
+  const own = [...(last.flags ?? []), ...(last.persistentFlags ?? []), help].map((s) => new Flag(s));
   return { flags: new FlagSet([...own, ...inherited]), inherited };
 }
 

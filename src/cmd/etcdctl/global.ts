@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { EtcdClient, type EtcdClientOptions, type TlsOptions } from '../../client/index.js';
+import { EtcdClient, type EtcdClientOptions, GrpcCode, type TlsOptions } from '../../client/index.js';
 import type { CommandContext } from './command.js';
 import { NS_PER_MS } from './duration.js';
 import { applyEnvironment } from './env.js';
@@ -204,12 +205,34 @@ function authFromFlags(ctx: CommandContext): { username: string; password: strin
 /** A client for the command's endpoints; callers close it. */
 export function mustClient(ctx: CommandContext): EtcdClient {
   const cfg = clientConfigFromCmd(ctx);
-  return newClient(cfg.endpoints, cfg.options);
+  return newClient(cfg.endpoints, cfg.options, ctx.io);
 }
 
-export function newClient(endpoints: string[], options: Omit<EtcdClientOptions, 'endpoints'>): EtcdClient {
+export function newClient(
+  endpoints: string[],
+  options: Omit<EtcdClientOptions, 'endpoints'>,
+  io?: { err(s: string): void },
+): EtcdClient {
+  const clientId = randomUUID();
+  // Like etcd's Go client, report every failed attempt as a warning line on stderr.
+  const onAttemptFailed: EtcdClientOptions['onAttemptFailed'] =
+    io === undefined
+      ? undefined
+      : ({ endpoint, attempt, error }) => {
+          if (error.code === GrpcCode.DEADLINE_EXCEEDED || error.notSent) return;
+          const line = {
+            level: 'warn',
+            ts: new Date().toISOString(),
+            caller: 'clientv3/retry_interceptor.go:62',
+            msg: 'retrying of unary invoker failed',
+            target: `endpoint://client-${clientId}/${endpoint.authority}`,
+            attempt,
+            error: error.goString(),
+          };
+          io.err(`${JSON.stringify(line)}\n`);
+        };
   try {
-    return new EtcdClient({ ...options, endpoints });
+    return new EtcdClient({ ...options, endpoints, onAttemptFailed });
   } catch (e) {
     return fail(Exit.badConnection, (e as Error).message);
   }

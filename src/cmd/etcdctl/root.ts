@@ -1,7 +1,8 @@
+import { authCommands } from './cmd-auth.js';
 import { compactionCommand } from './cmd-compaction.js';
+import { electCommand } from './cmd-elect.js';
 import { endpointCommand } from './cmd-endpoint.js';
 import { delCommand, getCommand, putCommand } from './cmd-kv.js';
-import { electCommand } from './cmd-elect.js';
 import { leaseCommand } from './cmd-lease.js';
 import { lockCommand } from './cmd-lock.js';
 import { maintenanceCommands } from './cmd-maintenance.js';
@@ -30,6 +31,7 @@ export const rootCommand: Command = {
     leaseCommand,
     lockCommand,
     electCommand,
+    ...authCommands,
     ...maintenanceCommands,
     watchCommand,
   ],
