@@ -152,7 +152,12 @@ export const FLAG_DEFS: readonly FlagDef[] = [
   def('cors', 'urls', ['*'], 'Allowed CORS origins ("*" = all).', { exceptions: ['*'] }),
   def('host-whitelist', 'unique-strings', ['*'], 'Accepted Host headers on plain HTTP ("*" = all).'),
   // logging
-  def('logger', 'string', 'zap', "'zap' (JSON lines, the default in etcd-ts) or 'capnslog' (etcd 3.4's text lines)."),
+  def(
+    'logger',
+    'string',
+    'zap',
+    "'zap' (JSON lines, the default in etcd-ts) or 'capnslog' (etcd 3.4's text lines).",
+  ),
   def('log-output', 'unique-strings', ['default'], 'Deprecated spelling of --log-outputs.'),
   def('log-outputs', 'unique-strings', ['default'], "'stderr', 'stdout', 'default' or file paths."),
   def('debug', 'bool', false, 'Deprecated: same as --log-level=debug.'),

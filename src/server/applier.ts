@@ -6,7 +6,6 @@
 // had their key-value effects stored before a crash, so only their membership
 // effects are re-applied (the membership is rebuilt from the snapshot and the
 // log on every start); the backend is never asked to apply an entry twice.
-import { isTxnReadOnly } from '../mvcc/request-op.js';
 import type { DeleteRangeResult, PutResult, TxnResult } from '../mvcc/types.js';
 import { type AlarmMember, type AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
 import { decodeConfChange } from '../raft/confchange-codec.js';
@@ -15,6 +14,7 @@ import type { KvBackend } from './backend.js';
 import { Errors } from './errors.js';
 import { decodeInternalRequest, type InternalRequest } from './internal-request.js';
 import type { Membership } from './membership.js';
+import { txnCost } from './quota.js';
 import type { WaitRegistry } from './wait.js';
 
 export type ApplyResult =
@@ -151,6 +151,6 @@ export class Applier {
 
 function writesKeys(req: InternalRequest): boolean {
   if (req.op.kind === 'put') return true;
-  if (req.op.kind === 'txn') return !isTxnReadOnly(req.op.req);
+  if (req.op.kind === 'txn') return txnCost(req.op.req) > 0;
   return false;
 }

@@ -31,7 +31,7 @@ export function parseListenUrl(raw: string): ListenTarget {
   return { url: raw, host, port, secure };
 }
 
-function tlsOptions(t: TlsConfig): tls.TlsOptions {
+export function tlsOptions(t: TlsConfig): tls.TlsOptions {
   if (t.certFile === '' || t.keyFile === '') {
     throw new StartupError(
       'https client URL needs --cert-file and --key-file (--auto-tls is not supported yet)',

@@ -8,11 +8,15 @@ import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import { bootStorage } from './bootstrap.js';
 import { listenClients } from './client-listeners.js';
-import { createHttpHandler, serveHttp2Stream } from './http1.js';
+import { Compactor, compactorPlan } from './compactor.js';
+import { createHttpHandler } from './http1.js';
+import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 import { EtcdServer } from './server.js';
 
 /** etcd accepts gRPC messages this much larger than --max-request-bytes (envelope overhead). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
+/** How long in-flight client calls may take to finish on shutdown before connections are cut. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 export interface RunningEtcd {
   readonly server: EtcdServer;
@@ -42,7 +46,7 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
   const http = createHttpHandler(server, log);
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
-    onNonGrpcStream: (stream, headers) => serveHttp2Stream(http, stream, headers),
+    http2Fallback: http,
     ...(cfg.maxConcurrentStreams > 0 ? { maxConcurrentStreams: cfg.maxConcurrentStreams } : {}),
   });
   registerServices(grpc, server, cfg);
@@ -54,21 +58,60 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
     await server.stop();
     throw err;
   }
+  let metrics: MetricsListener[];
+  try {
+    metrics = await listenMetrics(cfg.listenMetricsUrls, http, cfg.clientTls, log);
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close(true)));
+    await server.stop();
+    throw err;
+  }
+  const compactor = new Compactor(
+    compactorPlan(cfg.autoCompactionMode, cfg.autoCompactionRetention),
+    {
+      currentRevision: () => server.currentRevision(),
+      isLeaderNow: () => server.isLeaderNow(),
+      compact: (revision) => server.compact({ revision }),
+    },
+    log,
+  );
+  compactor.start();
   log.info('ready to serve client requests');
   let closing: Promise<void> | undefined;
   return {
     server,
     clientPorts: listeners.map((l) => l.port),
     close: () => {
-      closing ??= closeAll(server, listeners, log);
+      compactor.stop();
+      closing ??= closeAll(server, listeners, metrics, log);
       return closing;
     },
   };
 }
 
-async function closeAll(server: EtcdServer, listeners: ClientListener[], log: Logger): Promise<void> {
+async function closeAll(
+  server: EtcdServer,
+  listeners: ClientListener[],
+  metrics: MetricsListener[],
+  log: Logger,
+): Promise<void> {
   log.info('closing etcd server', { 'local-member-id': server.memberId.toString(16) });
-  await Promise.all(listeners.map((l) => l.close(false).catch(() => undefined)));
+  // Connected clients get a grace period to finish their calls; idle
+  // connections (a client that simply stays connected) must not keep the
+  // member from stopping, so they are cut when it ends.
+  const graceful = Promise.all(listeners.map((l) => l.close(false).catch(() => undefined)));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), SHUTDOWN_GRACE_MS);
+  });
+  if (await Promise.race([graceful.then(() => false), expired])) {
+    log.warn('closing client connections that outlived the shutdown grace period', {
+      'grace-ms': SHUTDOWN_GRACE_MS,
+    });
+    await Promise.all(listeners.map((l) => l.close(true).catch(() => undefined)));
+  }
+  clearTimeout(timer);
+  await Promise.all(metrics.map((l) => l.close()));
   await server.stop();
   log.info('closed etcd server', { 'local-member-id': server.memberId.toString(16) });
 }

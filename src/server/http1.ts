@@ -1,8 +1,7 @@
-// Plain HTTP on the client port: /version and /health (the handlers live in
+// Plain HTTP on the client port: /version, /health and /metrics (the handlers live in
 // src/api/http; this file feeds them the member's state). Served over
 // HTTP/1.1 and over HTTP/2 (a TLS client that negotiates h2, e.g. curl, sends
 // its non-gRPC requests there), as etcd's shared client port does.
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import {
   type HealthSource,
   type HttpRequestLike,
@@ -13,6 +12,7 @@ import {
 } from '../api/http/index.js';
 import { writeGoHttpError } from '../api/http/types.js';
 import type { Logger } from '../log/types.js';
+import { metricsText } from './metrics.js';
 import { CLUSTER_VERSION, type EtcdServer } from './server.js';
 
 export type HttpHandler = (req: HttpRequestLike, res: HttpResponseLike) => void;
@@ -50,6 +50,12 @@ export function createHttpHandler(server: EtcdServer, log: Logger): HttpHandler 
       handleVersion(version, req, res);
       return;
     }
+    if (path === '/metrics') {
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
+      res.end(metricsText(server));
+      return;
+    }
     if (path === '/health') {
       handleHealth(health, req, res, log).catch((err: unknown) => {
         log.warn('/health failed', { error: (err as Error).message });
@@ -59,35 +65,4 @@ export function createHttpHandler(server: EtcdServer, log: Logger): HttpHandler 
     }
     writeGoHttpError(res, 404, '404 page not found');
   };
-}
-
-/** Serves a non-gRPC HTTP/2 stream with an HTTP handler (headers are sent on end()). */
-export function serveHttp2Stream(
-  handler: HttpHandler,
-  stream: ServerHttp2Stream,
-  headers: IncomingHttpHeaders,
-): void {
-  const outHeaders: Record<string, string | number | readonly string[]> = {};
-  let done = false;
-  const req: HttpRequestLike = {
-    method: headers[':method'],
-    url: headers[':path'],
-    headers,
-    socket: { encrypted: true },
-  };
-  const res: HttpResponseLike = {
-    statusCode: 200,
-    setHeader(name, value) {
-      outHeaders[name.toLowerCase()] = value;
-      return res;
-    },
-    end(body?: string) {
-      if (done || stream.destroyed) return;
-      done = true;
-      stream.respond({ ...outHeaders, ':status': res.statusCode });
-      stream.end(body);
-    },
-  };
-  stream.on('error', () => undefined);
-  handler(req, res);
 }

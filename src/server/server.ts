@@ -4,9 +4,9 @@
 // raft state, so no locking is needed anywhere.
 import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import type { DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, TxnRequest } from '../mvcc/types.js';
-import { type HardState, NONE, type SoftState, StateType } from '../raft/types.js';
+import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
 import { type AlarmMember, AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import { type HardState, NONE, type SoftState, StateType } from '../raft/types.js';
 import { AlarmStore, alarmText } from './alarms.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import { Applier, type ApplyResult } from './applier.js';
@@ -14,8 +14,10 @@ import type { BootedStorage } from './bootstrap.js';
 import { Errors, type ServerError, toServerError } from './errors.js';
 import { encodeInternalRequest, type InternalOp } from './internal-request.js';
 import type { Member } from './membership.js';
+import { putCost, txnCost } from './quota.js';
 import { NO_PEERS, RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
+import { isTxnReadOnly, readOnlyTxn } from './read-txn.js';
 import { RequestIdGenerator } from './request-id.js';
 import type {
   CompactOutcome,
@@ -41,8 +43,6 @@ const MAX_GAP_COMMIT_APPLY = 5000;
 const MAX_PENDING_REQUESTS = 100_000;
 const MAX_QUEUED_READS = 100_000;
 const READ_INDEX_RETRY_MS = 500;
-/** etcd's estimate of a key's metadata cost in the backend, for the quota check. */
-const QUOTA_KV_OVERHEAD = 256;
 const PUBLISH_RETRY_MS = 500;
 /** Entries kept behind a snapshot for followers that are a little behind (etcd's default). */
 const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
@@ -164,8 +164,9 @@ export class EtcdServer {
    */
   private maybeFastElect(): void {
     if (this.fastElectionDone || this.stopped) return;
-    if (this.applier.appliedIndex < this.commitAtStart) return;
     const st = this.boot.node.status();
+    // raft's commit index covers the bootstrap entries of a fresh member too.
+    if (this.applier.appliedIndex < Math.max(this.commitAtStart, st.hardState.commit)) return;
     const voters = st.confState.voters;
     this.fastElectionDone = true;
     if (this.fastElectionTimer !== undefined) clearInterval(this.fastElectionTimer);
@@ -221,7 +222,7 @@ export class EtcdServer {
   // ---- writes ------------------------------------------------------------
 
   async put(req: PutRequest): Promise<PutOutcome> {
-    await this.checkQuota(QUOTA_KV_OVERHEAD + req.key.length + (req.value?.length ?? 0));
+    await this.checkQuota(putCost(req));
     const r = await this.propose({ kind: 'put', req: req as never });
     if (r.kind !== 'put') throw new Error(`put: applier answered ${r.kind}`);
     const out: PutOutcome = { header: this.header(r.result.rev) };
@@ -236,6 +237,12 @@ export class EtcdServer {
   }
 
   async txn(req: TxnRequest): Promise<TxnOutcome> {
+    if (isTxnReadOnly(req)) {
+      await this.linearizableBarrier();
+      if (this.defragging !== undefined) await this.defragging;
+      const r = readOnlyTxn(this.boot.backend, req);
+      return { header: this.header(r.rev), succeeded: r.succeeded, responses: r.responses };
+    }
     await this.checkQuota(txnCost(req));
     const r = await this.propose({ kind: 'txn', req: req as never });
     if (r.kind !== 'txn') throw new Error(`txn: applier answered ${r.kind}`);
@@ -456,18 +463,6 @@ export class EtcdServer {
     await this.boot.backend.close();
     await this.boot.wal.close();
   }
-}
-
-function putCostOf(op: RequestOp): number {
-  const u = op.request;
-  const put = u?.$case === 'requestPut' ? u.requestPut : op.requestPut;
-  return put === undefined ? 0 : QUOTA_KV_OVERHEAD + put.key.length + (put.value?.length ?? 0);
-}
-
-/** etcd's txn cost: the bigger branch's puts (nested txns count nothing, as in etcd). */
-function txnCost(req: TxnRequest): number {
-  const sum = (ops: RequestOp[] | undefined) => (ops ?? []).reduce((n, op) => n + putCostOf(op), 0);
-  return Math.max(sum(req.success), sum(req.failure));
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, makeErr: () => ServerError): Promise<T> {

@@ -1,5 +1,7 @@
 // etcd API calls for the integration tests, on top of harness.Client.
 import {
+  AlarmRequest,
+  AlarmResponse,
   CompactionRequest,
   CompactionResponse,
   DefragmentRequest,
@@ -75,6 +77,11 @@ export class KvClient {
       {},
       30_000,
     );
+  }
+
+  alarm(req: Partial<AlarmRequest>): Promise<AlarmResponse> {
+    const r = AlarmRequest.fromPartial(req);
+    return this.raw.call('/etcdserverpb.Maintenance/Alarm', AlarmRequest, AlarmResponse, r);
   }
 
   hashKV(revision = 0): Promise<HashKVResponse> {

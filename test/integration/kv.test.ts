@@ -110,6 +110,32 @@ describe('single member over gRPC', () => {
     if (r0?.$case === 'responseRange') assert.equal(text(r0.responseRange.kvs[0]?.value), '2');
   });
 
+  test('a read-only txn is answered without a raft entry', async () => {
+    const p = await kv.put('/ro', 'v');
+    const rev = p.header?.revision ?? 0;
+    const before = await kv.status();
+    const cmp = Compare.fromPartial({
+      key: Buffer.from('/ro'),
+      target: Compare_CompareTarget.VALUE,
+      result: Compare_CompareResult.EQUAL,
+      targetUnion: { $case: 'value', value: Buffer.from('v') },
+    });
+    const read = (key: string, revision = 0) =>
+      RequestOp.fromPartial({
+        request: { $case: 'requestRange', requestRange: { key: Buffer.from(key), revision } },
+      });
+    const r = await kv.txn({ compare: [cmp], success: [read('/ro'), read('/ro', rev - 1)], failure: [] });
+    assert.equal(r.succeeded, true);
+    assert.equal(r.header?.revision, rev);
+    const [now, old] = r.responses.map((x) =>
+      x.response?.$case === 'responseRange' ? x.response.responseRange : undefined,
+    );
+    assert.equal(now?.count, 1);
+    assert.equal(old?.count, 0, 'the range at an older revision sees the past');
+    const after = await kv.status();
+    assert.equal(after.raftIndex, before.raftIndex, 'a read-only txn must not go through raft');
+  });
+
   test('compaction: older revisions are gone, errors say so', async () => {
     const a = await kv.put('/c', '1');
     await kv.put('/c', '2');

@@ -39,6 +39,27 @@ async function runWrites(dataDir: string, name: string, count: number): Promise<
   return m;
 }
 
+describe('stopping', () => {
+  test('SIGTERM stops the member promptly even while a client stays connected', {
+    timeout: 20_000,
+  }, async () => {
+    const dir = tempDir('stop');
+    const m = new MemberProcess(await memberSpec('s', join(dir, 'data')));
+    m.start();
+    const kv = new KvClient(m.endpoint);
+    try {
+      await eventually(() => kv.range('probe'), 15_000);
+      const t0 = Date.now();
+      assert.equal(await m.stop(), 0);
+      assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms`);
+    } finally {
+      kv.close();
+      await m.kill();
+      removeDir(dir);
+    }
+  });
+});
+
 describe('refusing data dirs that do not fit', () => {
   const dir = tempDir('startup');
   after(() => removeDir(dir));

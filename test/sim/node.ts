@@ -244,20 +244,26 @@ export class SimNode {
   private input(f: Input, mayElect: boolean): void {
     if (!this.alive) return;
     if (this.busy && !this.opts.stepWhilePersisting) {
-      if (this.inbox.length < MAX_INBOX) this.inbox.push(() => this.run(f, mayElect));
+      if (this.inbox.length < MAX_INBOX) this.inbox.push(() => this.step(f, mayElect));
       return;
     }
-    this.run(f, mayElect);
-  }
-
-  private run(f: Input, mayElect: boolean): void {
-    f();
-    if (mayElect) this.host.onMaybeLeader(this);
+    this.step(f, mayElect);
     this.pump();
   }
 
+  private step(f: Input, mayElect: boolean): void {
+    f();
+    if (mayElect) this.host.onMaybeLeader(this);
+  }
+
+  /** Everything that queued during the fsync goes into Raft before the next Ready, so it batches. */
   private drainInbox(): void {
-    while (this.alive && !this.busy && this.inbox.length > 0) this.inbox.shift()!();
+    const queued = this.inbox;
+    this.inbox = [];
+    for (const input of queued) {
+      if (!this.alive) return;
+      input();
+    }
     this.pump();
   }
 

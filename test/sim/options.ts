@@ -1,7 +1,7 @@
 // Everything about one run that the seed decides: cluster size, Raft tuning, fault rates.
 import { ReadOnlyOption } from '../../src/raft/index.js';
 import type { NetworkFaults } from './network.js';
-import type { NodeOptions, RaftTuning } from './node.js';
+import type { NodeOptions, RaftTuning, Sabotage } from './node.js';
 import { Rng } from './rng.js';
 
 /** Simulated time units per Raft tick (think milliseconds: a 10 ms tick). */
@@ -25,8 +25,11 @@ export interface SimOptions {
   crashes: boolean;
 }
 
+/** What a sweep's command line may override for every seed (so it is part of the replay command). */
 export interface RunLimits {
   faultTicks: number;
+  /** A deliberate application bug, to see the checkers (and the sweep's failure report) work. */
+  sabotage?: Sabotage;
 }
 
 export const DEFAULT_LIMITS: RunLimits = { faultTicks: 800 };
@@ -52,7 +55,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
       readOnlyOption: ReadOnlyOption.Safe,
     },
     node: {
-      sabotage: 'none',
+      sabotage: limits.sabotage ?? 'none',
       stepWhilePersisting: rng.chance(0.5),
       compactEvery: rng.pick([8, 20, 50, 1000]),
       compactKeep: rng.pick([0, 2, 10]),
@@ -64,7 +67,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
       delayMin: 1,
       delayMax: rng.pick([3, 10, 30, 60]),
     },
-    persistMax: rng.pick([1, 5, 20]),
+    persistMax: rng.pick([1, 5, 20, 60]),
     faultTicks: limits.faultTicks,
     // Without pre-vote, a node with a stale config can keep out-campaigning the rightful candidate
     // for a while (their terms race as a random walk), so allow more elections.
@@ -82,6 +85,7 @@ export function describeOptions(o: SimOptions): string {
     `preVote=${t.preVote} checkQuorum=${t.checkQuorum} maxMsg=${t.maxSizePerMsg} inflight=${t.maxInflightMsgs} ` +
     `stepWhilePersisting=${o.node.stepWhilePersisting} compactEvery=${o.node.compactEvery} ` +
     `drop=${o.faults.dropP} dup=${o.faults.dupP} delayMax=${o.faults.delayMax} persistMax=${o.persistMax} ` +
-    `membership=${o.membership} crashes=${o.crashes} faultTicks=${o.faultTicks}`
+    `membership=${o.membership} crashes=${o.crashes} faultTicks=${o.faultTicks}` +
+    (o.node.sabotage === 'none' ? '' : ` SABOTAGE=${o.node.sabotage}`)
   );
 }

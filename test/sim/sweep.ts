@@ -2,6 +2,7 @@
 //   node dist/test/sim/sweep.js --seeds N [--start S] [--ticks T]   run many seeds
 //   node dist/test/sim/sweep.js --seed S [--trace] [--ticks T]       replay one seed
 // A failure prints the seed and the exact command that replays it, and exits 1.
+import type { Sabotage } from './node.js';
 import { DEFAULT_LIMITS, describeOptions, optionsForSeed, type RunLimits } from './options.js';
 import { runSeed, type SimResult } from './run.js';
 
@@ -11,7 +12,10 @@ interface Args {
   seed?: number;
   trace: boolean;
   ticks: number;
+  sabotage?: Sabotage;
 }
+
+const SABOTAGES: readonly Sabotage[] = ['staleReads', 'forgetVote', 'sendBeforePersist', 'ackOnPropose'];
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { seeds: 0, start: 1, trace: false, ticks: DEFAULT_LIMITS.faultTicks };
@@ -27,13 +31,18 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = num();
     else if (a === '--ticks') args.ticks = num();
     else if (a === '--trace') args.trace = true;
-    else throw new Error(`unknown argument ${a}`);
+    else if (a === '--sabotage') {
+      const v = argv[++i] as Sabotage;
+      if (!SABOTAGES.includes(v)) throw new Error(`--sabotage takes one of ${SABOTAGES.join(', ')}`);
+      args.sabotage = v;
+    } else throw new Error(`unknown argument ${a}`);
   }
   return args;
 }
 
-function replayCommand(seed: number, ticks: number): string {
-  const extra = ticks === DEFAULT_LIMITS.faultTicks ? '' : ` --ticks ${ticks}`;
+function replayCommand(seed: number, limits: RunLimits): string {
+  let extra = limits.faultTicks === DEFAULT_LIMITS.faultTicks ? '' : ` --ticks ${limits.faultTicks}`;
+  if (limits.sabotage !== undefined) extra += ` --sabotage ${limits.sabotage}`;
   return `node dist/test/sim/sweep.js --seed ${seed}${extra} --trace   (or: npm run sim -- --seed ${seed}${extra} --trace)`;
 }
 
@@ -71,7 +80,7 @@ function sweep(args: Args, limits: RunLimits): number {
     } catch (e) {
       console.log(`FAIL seed ${s}: ${e instanceof Error ? e.message : String(e)}`);
       console.log(`  ${describeOptions(optionsForSeed(s, limits))}`);
-      console.log(`  replay: ${replayCommand(s, args.ticks)}`);
+      console.log(`  replay: ${replayCommand(s, limits)}`);
       return 1;
     }
     const now = Date.now();
@@ -89,7 +98,8 @@ function sweep(args: Args, limits: RunLimits): number {
 }
 
 const USAGE = `usage: sweep.js --seeds N [--start S] [--ticks T]   run seeds S..S+N-1 (fault phase of T ticks)
-       sweep.js --seed S [--trace] [--ticks T]        replay one seed, printing every event`;
+       sweep.js --seed S [--trace] [--ticks T]        replay one seed, printing every event
+       (--sabotage ${SABOTAGES.join('|')} plants an application bug, to see a failure reported)`;
 
 function main(): void {
   const argv = process.argv.slice(2);
@@ -106,7 +116,7 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
-  const limits: RunLimits = { faultTicks: args.ticks };
+  const limits: RunLimits = { faultTicks: args.ticks, sabotage: args.sabotage };
   process.exitCode = args.seed !== undefined ? replayOne(args.seed, limits, args.trace) : sweep(args, limits);
 }
 
