@@ -1,12 +1,19 @@
 // The ready loop: the one place that drives the raft core. Each Ready is
 // handled in the order raft's contract demands -- persist (snapshot, entries,
-// hard state; fsync when mustSync) -> send messages -> append to the in-memory
-// log -> apply committed entries -> deliver read states -> advance.
+// hard state; fsync when mustSync) -> send messages -> apply committed entries
+// -> deliver read states.
 //
-// Group commit: only one Ready is in flight at a time, so while its WAL write
-// and fsync are running, new proposals pile up inside raft and all go out in
-// the next Ready with a single write + fsync. That batching is where write
-// throughput comes from; nothing here ever has two WAL saves outstanding.
+// Pipelining (as etcd overlaps the fsync of one batch with the apply of the
+// previous one): a Ready's WAL save is queued at once, its entries go to the
+// in-memory log and raft is advanced, and the next Ready may be taken while
+// that save is still on its way to disk. Everything that must wait for
+// durability -- messages, applying (hence every client response), read
+// states, hard/soft state notifications -- runs in a per-Ready stage; stages
+// run strictly in Ready order and each starts only once its own save has
+// resolved. The WAL writes queued saves in call order and shares one write +
+// fdatasync among all saves queued behind the one in flight (group commit).
+// A Ready carrying a snapshot is a barrier: it waits for every earlier stage
+// and nothing after it starts until it is done.
 import type { Logger } from '../log/types.js';
 import type { MemoryStorage, RawNode } from '../raft/index.js';
 import type { HardState, Message, Ready, Snapshot, SoftState } from '../raft/types.js';
@@ -52,16 +59,23 @@ export interface RaftLoopOptions {
   onFatal(err: Error): void;
 }
 
+/** Readys whose stage has not finished yet; beyond this the loop waits (bounds memory and latency). */
+export const MAX_READYS_IN_FLIGHT = 16;
+
 export class RaftLoop {
-  private running = false;
   private stopped = false;
-  /** While > 0 no Ready is handled (a defragmentation has the backend). */
+  private failed = false;
+  /** While > 0 no Ready is taken (a defragmentation has the backend). */
   private paused = 0;
+  /** A snapshot Ready is being handled: nothing else may be taken meanwhile. */
+  private barrier = false;
+  private scheduled = false;
+  private inFlight = 0;
   private tickTimer: NodeJS.Timeout | undefined;
   private snapshotIndex: number;
   private reads: ReadIndexBatcher | undefined;
-  /** Settles when the current run of Ready handling is over (for a clean stop). */
-  private idle: Promise<void> = Promise.resolve();
+  /** Settles when the stage of the newest Ready taken has finished (stages finish in order). */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: RaftLoopOptions) {
     this.snapshotIndex = o.snapshotIndex;
@@ -79,33 +93,29 @@ export class RaftLoop {
     this.wake();
   }
 
-  /** Something may have produced a Ready (a proposal, a message, a tick). */
+  /**
+   * Something may have produced a Ready (a proposal, a message, a tick). The
+   * Ready is taken one event-loop turn later (setImmediate, not a microtask):
+   * every request that arrived in the same I/O poll then joins one Ready, so
+   * one WAL write covers them all.
+   */
   wake(): void {
-    if (this.running || this.stopped || this.paused > 0) return;
-    this.running = true;
-    this.idle = new Promise((resolve) => {
-      setImmediate(() => {
-        this.run()
-          .catch((err: unknown) => this.o.onFatal(err instanceof Error ? err : new Error(String(err))))
-          .finally(() => {
-            this.running = false;
-            resolve();
-            // A proposal made while the last run was winding down found `running`
-            // still set and did not schedule anything: pick it up now.
-            if (this.o.node.hasReady()) this.wake();
-          });
-      });
+    if (this.scheduled || !this.canTake()) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
     });
   }
 
   /**
-   * Runs `fn` with the ready loop held: the current Ready finishes first, no
-   * new one starts until `fn` settles (nothing is applied meanwhile).
+   * Runs `fn` with the ready loop held: every Ready taken so far finishes
+   * first, no new one is taken until `fn` settles (nothing is applied meanwhile).
    */
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.paused++;
     try {
-      await this.idle;
+      await this.tail;
       return await fn();
     } finally {
       this.paused--;
@@ -116,29 +126,81 @@ export class RaftLoop {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
-    await this.idle;
+    await this.tail;
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped && this.o.node.hasReady()) {
-      await this.handleReady(this.o.node.ready());
-      await this.maybeSnapshot();
+  private canTake(): boolean {
+    return (
+      !this.stopped && !this.failed && this.paused === 0 && !this.barrier && this.inFlight < MAX_READYS_IN_FLIGHT
+    );
+  }
+
+  /** Takes every Ready available now (up to the in-flight bound) and queues its stage. */
+  private pump(): void {
+    try {
+      while (this.canTake() && this.o.node.hasReady()) {
+        const rd = this.o.node.ready();
+        if (rd.snapshot !== undefined) this.takeBarrier(rd);
+        else this.take(rd);
+      }
+    } catch (err) {
+      this.fatal(err);
     }
   }
 
-  private async handleReady(rd: Ready): Promise<void> {
+  /** Queues the WAL save now; the rest of the Ready waits in a stage for that save. */
+  private take(rd: Ready): void {
     const o = this.o;
-    if (rd.snapshot !== undefined) await this.persistIncomingSnapshot(rd.snapshot);
-    if (rd.hardState !== undefined || rd.entries.length > 0) {
-      await o.wal.save(rd.hardState, rd.entries, rd.mustSync);
-    }
-    if (rd.snapshot !== undefined) o.storage.applySnapshot(rd.snapshot);
-    if (rd.hardState !== undefined) {
-      o.storage.setHardState(rd.hardState);
-      o.onHardState(rd.hardState);
-    }
-    if (rd.softState !== undefined) o.onSoftState(rd.softState);
+    const saved =
+      rd.hardState !== undefined || rd.entries.length > 0
+        ? o.wal.save(rd.hardState, rd.entries, rd.mustSync)
+        : undefined;
     if (rd.entries.length > 0) o.storage.append(rd.entries);
+    if (rd.hardState !== undefined) o.storage.setHardState(rd.hardState);
+    o.node.advance(rd);
+    // Promise.all attaches to `saved` at once, so a failed save is never an unhandled rejection.
+    const ready = saved === undefined ? this.tail : Promise.all([this.tail, saved]);
+    this.queueStage(ready, () => this.finishReady(rd));
+  }
+
+  /** A snapshot Ready: everything before it finishes, then it is handled in full, then the loop goes on. */
+  private takeBarrier(rd: Ready): void {
+    this.barrier = true;
+    this.queueStage(this.tail, async () => {
+      try {
+        await this.handleReadyInOrder(rd);
+      } finally {
+        this.barrier = false;
+      }
+    });
+  }
+
+  private queueStage(after: Promise<unknown>, stage: () => void | Promise<void>): void {
+    this.inFlight++;
+    this.tail = after
+      .then(async () => {
+        if (this.failed) return;
+        await stage();
+        await this.maybeSnapshot();
+      })
+      .catch((err: unknown) => this.fatal(err))
+      .finally(() => {
+        this.inFlight--;
+        this.wake();
+      });
+  }
+
+  private fatal(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.o.onFatal(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** What may only happen once the Ready's save is durable, in Ready order. */
+  private finishReady(rd: Ready): void {
+    const o = this.o;
+    if (rd.hardState !== undefined) o.onHardState(rd.hardState);
+    if (rd.softState !== undefined) o.onSoftState(rd.softState);
     // Only now may messages go out: they can promise what was just persisted.
     if (rd.messages.length > 0) o.transport.send(rd.messages);
     if (rd.committedEntries.length > 0) {
@@ -146,7 +208,20 @@ export class RaftLoop {
       o.appliedWaiters.advance(o.applier.appliedIndex);
     }
     if (rd.readStates.length > 0) this.reads?.onReadStates(rd.readStates);
+  }
+
+  /** The unpipelined order, for a Ready that carries a snapshot. */
+  private async handleReadyInOrder(rd: Ready): Promise<void> {
+    const o = this.o;
+    if (rd.snapshot !== undefined) await this.persistIncomingSnapshot(rd.snapshot);
+    if (rd.hardState !== undefined || rd.entries.length > 0) {
+      await o.wal.save(rd.hardState, rd.entries, rd.mustSync);
+    }
+    if (rd.snapshot !== undefined) o.storage.applySnapshot(rd.snapshot);
+    if (rd.hardState !== undefined) o.storage.setHardState(rd.hardState);
+    if (rd.entries.length > 0) o.storage.append(rd.entries);
     o.node.advance(rd);
+    this.finishReady(rd);
   }
 
   private async persistIncomingSnapshot(s: Snapshot): Promise<void> {

@@ -1,5 +1,6 @@
 // The write-ahead log: segmented files of checksummed records, appended by one
 // serial flusher so that saves issued back to back share a write and an fdatasync.
+import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
@@ -76,6 +77,13 @@ export class Wal {
   private readonly counters = { writes: 0, syncs: 0, saves: 0 };
   /** The successor segment being allocated in the background (undefined until the tail is half full). */
   private nextSegment: Promise<FileHandle | undefined> | undefined;
+  /**
+   * A second handle on the tail opened with O_DSYNC: a synced group is then ONE writev that
+   * returns once its bytes are stable, instead of a writev and an fdatasync -- two trips through
+   * libuv's thread pool, each costing a thread wake-up and an event-loop turn (see
+   * docs/decisions/0005-put-path-performance.md). Undefined until the first synced group.
+   */
+  private dsyncFh: FileHandle | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -224,6 +232,7 @@ export class Wal {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.idle;
+    await this.closeDsyncHandle();
     await this.fh.close();
     const next = await this.nextSegment;
     if (next) {
@@ -274,56 +283,86 @@ export class Wal {
     }
   }
 
-  /** The only code that touches the tail file, so writes land in call order. */
+  /**
+   * The only code that touches the tail file, so writes land in call order. A group is
+   * acknowledged only after the NEXT group's write has been handed to the thread pool: the
+   * acknowledged callers (the ready loop's apply, client responses) then run on this thread
+   * while the disk works on the next group, instead of delaying its start.
+   */
   private async drain(): Promise<void> {
+    let toAck: WriteJob[] = [];
     try {
+      // Group commit: saves issued back to back in the same synchronous run join the first
+      // group. Only a microtask is yielded, not an event-loop turn: the raft ready loop queues
+      // its saves while a write is in flight, so a turn here would be pure latency for every
+      // write (docs/decisions/0005-put-path-performance.md).
+      await Promise.resolve();
       while (this.queue.length > 0) {
         if (this.failed) {
           const err = new Error(`wal: unusable after an earlier I/O failure: ${this.failed.message}`);
           for (const job of this.queue.splice(0)) job.reject(err);
           return;
         }
-        // Group commit: callers that were just resolved usually save again at once (their
-        // continuations are pending microtasks). One event-loop turn lets them join this group
-        // instead of waiting for a whole extra write+fdatasync.
-        await new Promise<void>((r) => setImmediate(r));
-        if (this.queue[0]!.kind === 'release') await this.runRelease(this.queue.shift() as ReleaseJob);
-        else await this.runWriteGroup();
+        if (this.queue[0]!.kind === 'release') {
+          toAck = acknowledge(toAck);
+          await this.runRelease(this.queue.shift() as ReleaseJob);
+          continue;
+        }
+        const group = this.takeWriteGroup();
+        const writing = this.writeGroup(group);
+        toAck = acknowledge(toAck);
+        if (!(await writing)) continue;
+        toAck = group;
+        // Allocating the successor only once the tail is half full spares short-lived WALs (tests) the cost.
+        if (!this.nextSegment && this.tailOffset >= this.settings.segmentBytes / 2) this.prepareNextSegment();
+        if (this.tailOffset >= this.settings.segmentBytes) {
+          toAck = acknowledge(toAck);
+          await this.cutOrFail();
+        }
       }
     } finally {
+      acknowledge(toAck);
       this.flushing = false;
     }
   }
 
-  private async runWriteGroup(): Promise<void> {
+  private takeWriteGroup(): WriteJob[] {
     const group: WriteJob[] = [];
     while (group.length < MAX_GROUP && this.queue[0]?.kind === 'write')
       group.push(this.queue.shift() as WriteJob);
+    return group;
+  }
+
+  /**
+   * Writes (and syncs, if any job asked) one group; false if that failed. The write is handed
+   * to the thread pool before this returns its promise (no await comes first when the
+   * O_DSYNC handle is open), so the caller may do other work while it runs.
+   */
+  private async writeGroup(group: WriteJob[]): Promise<boolean> {
     try {
-      this.tailOffset += await writeAllAt(
-        this.fh,
-        group.map((j) => j.buf),
-        this.tailOffset,
-      );
-      this.tailDirty = true;
+      const bufs = group.map((j) => j.buf);
+      const sync = group.some((j) => j.sync);
+      if (sync && !this.tailDirty) {
+        // O_DSYNC covers exactly the bytes of this write; nothing unsynced lies before them.
+        const fh = this.dsyncFh ?? (await this.openDsyncHandle());
+        this.tailOffset += await writeAllAt(fh, bufs, this.tailOffset);
+      } else {
+        this.tailOffset += await writeAllAt(this.fh, bufs, this.tailOffset);
+        this.tailDirty = true;
+        if (sync) await this.syncTail();
+      }
       this.counters.writes++;
       this.counters.saves += group.length;
-      if (group.some((j) => j.sync)) {
-        await this.syncTail();
-        this.counters.syncs++;
-      }
+      if (sync) this.counters.syncs++;
     } catch (err) {
       // After a failed write or fsync the file's state is unknown (the page cache may have dropped it): stop for good.
       this.failed = err as Error;
       this.log('error', 'wal: write failed; WAL is now unusable', { error: (err as Error).message });
       for (const j of group) j.reject(err as Error);
-      return;
+      return false;
     }
     for (const j of group) this.noteWritten(j);
-    for (const j of group) j.resolve();
-    // Allocating the successor only once the tail is half full spares short-lived WALs (tests) the cost.
-    if (!this.nextSegment && this.tailOffset >= this.settings.segmentBytes / 2) this.prepareNextSegment();
-    if (this.tailOffset >= this.settings.segmentBytes) await this.cutOrFail();
+    return true;
   }
 
   private noteWritten(j: WriteJob): void {
@@ -333,6 +372,18 @@ export class Wal {
       if (j.snapshot.index >= this.written.snapshot.index) this.written.snapshot = j.snapshot;
       this.written.lastIndex = Math.max(this.written.lastIndex, j.snapshot.index);
     }
+  }
+
+  private async openDsyncHandle(): Promise<FileHandle> {
+    const tail = join(this.dir, this.segments[this.segments.length - 1]!.name);
+    this.dsyncFh = await open(tail, constants.O_RDWR | constants.O_DSYNC);
+    return this.dsyncFh;
+  }
+
+  private async closeDsyncHandle(): Promise<void> {
+    const fh = this.dsyncFh;
+    this.dsyncFh = undefined;
+    if (fh !== undefined) await fh.close();
   }
 
   private async syncTail(): Promise<void> {
@@ -385,6 +436,7 @@ export class Wal {
     const end = await initSegment(fh, seq, firstIndex, this.metadata, snapshot, hardState);
     await rename(join(this.dir, NEXT_SEGMENT_TMP), join(this.dir, name));
     await fsyncDir(this.dir);
+    await this.closeDsyncHandle();
     await this.fh.close();
     this.fh = fh;
     this.tailOffset = end;
@@ -418,6 +470,12 @@ export class Wal {
     await fsyncDir(this.dir);
     return doomed.map((s) => s.name);
   }
+}
+
+/** Resolves every job of a written group; returns the empty list that replaces it. */
+function acknowledge(jobs: WriteJob[]): WriteJob[] {
+  for (const j of jobs) j.resolve();
+  return [];
 }
 
 function resolveOptions(opts: WalOptions): Settings {

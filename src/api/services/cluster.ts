@@ -18,7 +18,9 @@ export function toPbMember(m: Member): PbMember {
 export function clusterService(server: EtcdServer): ServiceImplementation<typeof ClusterDefinition> {
   return {
     memberList: guarded(async (): Promise<MemberListResponse> => {
-      return { header: server.header(server.currentRevision()), members: server.members().map(toPbMember) };
+      // etcd's Cluster service fills only cluster id, member id and raft term in
+      // its headers (no revision), and clients print exactly that.
+      return { header: server.header(0), members: server.members().map(toPbMember) };
     }),
   };
 }
