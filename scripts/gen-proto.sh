@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PROTOC="${PROTOC:-protoc}"
 PLUGIN="node_modules/.bin/protoc-gen-ts_proto"
-OUT="src/pb"
+OUT="${PB_OUT:-src/pb}"
 
 command -v "$PROTOC" >/dev/null || { echo "protoc not found (apt-get install protobuf-compiler)" >&2; exit 1; }
 [ -x "$PLUGIN" ] || { echo "$PLUGIN missing (npm ci)" >&2; exit 1; }
