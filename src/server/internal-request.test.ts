@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { PutRequest, TxnRequest } from '../pb/etcdserverpb/rpc.js';
 import { decodeInternalRequest, encodeInternalRequest } from './internal-request.js';
 
@@ -14,6 +15,36 @@ describe('internal raft request envelope', () => {
       assert.equal(Buffer.from(back.op.req.key).toString(), 'k');
       assert.equal(back.op.req.prevKv, true);
     }
+  });
+
+  test("the hand-written put envelope has the generated encoder's bytes", () => {
+    const reqs = [
+      PutRequest.fromPartial({ key: Buffer.from('k'), value: Buffer.alloc(256, 1) }),
+      PutRequest.fromPartial({
+        key: Buffer.from('key'),
+        lease: 0x1234_5678_9abcn,
+        prevKv: true,
+        ignoreLease: true,
+      }),
+      PutRequest.fromPartial({ key: Buffer.from('x'), ignoreValue: true }),
+      PutRequest.fromPartial({}),
+    ];
+    for (const id of [1n, 0x7fn, 0xfedcba9876543210n]) {
+      for (const req of reqs) {
+        const w = new BinaryWriter();
+        w.tag(100, WireType.LengthDelimited).fork().tag(1, WireType.Varint).uint64(id).join();
+        PutRequest.encode(req, w.tag(4, WireType.LengthDelimited).fork()).join();
+        const fast = encodeInternalRequest({ id, op: { kind: 'put', req } });
+        assert.deepEqual(Buffer.from(fast), Buffer.from(w.finish()));
+        const back = decodeInternalRequest(fast);
+        assert.equal(back.id, id);
+        assert.deepEqual(back.op, { kind: 'put', req });
+      }
+    }
+    // A negative lease takes the generated path and still round-trips.
+    const neg = PutRequest.fromPartial({ key: Buffer.from('k'), lease: -2n });
+    const back = decodeInternalRequest(encodeInternalRequest({ id: 9n, op: { kind: 'put', req: neg } }));
+    assert.deepEqual(back.op, { kind: 'put', req: neg });
   });
 
   test('txn, delete, compaction and member attributes round-trip', () => {

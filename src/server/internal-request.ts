@@ -11,6 +11,8 @@ import {
   PutRequest,
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
+import { decodePutRequestFast, putRequestSize, writePutRequest } from './put-codec.js';
+import { delimitedSize, fitsVarint64, varint64Size, writeVarint, writeVarint64 } from './wire.js';
 
 /** A member publishing its name and client URLs (etcd 3.5's ClusterMemberAttrSetRequest). */
 export interface MemberAttrSet {
@@ -41,7 +43,34 @@ const FIELD_ALARM = 10;
 const FIELD_HEADER = 100;
 const FIELD_MEMBER_ATTR_SET = 1301;
 
+/** Tag of field 100 (header), length-delimited, as a varint. */
+const HEADER_TAG = [0xa2, 0x06];
+
+/** The put envelope written in one exact-size buffer (the common case of every write workload). */
+function encodePutFast(id: bigint, req: PutRequest): Uint8Array | undefined {
+  const putBytes = putRequestSize(req);
+  if (putBytes < 0 || !fitsVarint64(id)) return undefined;
+  const headerBody = 1 + varint64Size(id);
+  const total = 2 + delimitedSize(headerBody) + 1 + delimitedSize(putBytes);
+  const buf = Buffer.allocUnsafe(total);
+  let pos = 0;
+  buf[pos++] = HEADER_TAG[0]!;
+  buf[pos++] = HEADER_TAG[1]!;
+  pos = writeVarint(buf, pos, headerBody);
+  buf[pos++] = 0x08;
+  pos = writeVarint64(buf, pos, id);
+  buf[pos++] = (FIELD_PUT << 3) | WireType.LengthDelimited;
+  pos = writeVarint(buf, pos, putBytes);
+  pos = writePutRequest(buf, pos, req);
+  if (pos !== total) throw new Error(`internal request: wrote ${pos} of ${total} bytes`);
+  return buf;
+}
+
 export function encodeInternalRequest(r: InternalRequest): Uint8Array {
+  if (r.op.kind === 'put') {
+    const fast = encodePutFast(r.id, r.op.req);
+    if (fast !== undefined) return fast;
+  }
   const w = new BinaryWriter();
   w.tag(FIELD_HEADER, WireType.LengthDelimited).fork();
   w.tag(1, WireType.Varint).uint64(r.id);
@@ -126,7 +155,7 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
         id = decodeHeaderId(body);
         break;
       case FIELD_PUT:
-        op = { kind: 'put', req: PutRequest.decode(body) };
+        op = { kind: 'put', req: decodePutRequestFast(body) ?? PutRequest.decode(body) };
         break;
       case FIELD_DELETE_RANGE:
         op = { kind: 'deleteRange', req: DeleteRangeRequest.decode(body) };

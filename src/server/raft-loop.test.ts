@@ -120,5 +120,143 @@ test('a Ready is persisted before its messages go out and its entries are applie
   }
   assert.ok(at('apply 1') < at('apply 2'), 'applied in order');
   assert.ok(at('send 1') < at('send 2'), 'sent in order');
-  assert.ok(at('save 2 sync=true') < at('saved 1'), 'the second save was queued while the first was in flight');
+  assert.ok(
+    at('save 2 sync=true') < at('saved 1'),
+    'the second save was queued while the first was in flight',
+  );
+});
+
+/** A loop over scripted Readys with recording fakes; `saveDelayMs` per save, `failSave` rejects that index. */
+function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
+  const events: string[] = [];
+  const fatal: Error[] = [];
+  let lastSave: Promise<void> = Promise.resolve();
+  const node = {
+    hasReady: () => readies.length > 0,
+    ready: () => readies.shift() as Ready,
+    advance: (rd: Ready) => events.push(`advance ${rd.entries[0]?.index ?? 'snap'}`),
+    tick: () => undefined,
+  } as unknown as RawNode;
+  const wal: WalLog = {
+    save: (_hs, ents) => {
+      const i = ents[0]?.index;
+      events.push(`save ${i}`);
+      lastSave = lastSave
+        .then(() => new Promise<void>((r) => setTimeout(r, 3)))
+        .then(() => {
+          if (i === opts.failSave) throw new Error(`disk failed at ${i}`);
+          events.push(`saved ${i}`);
+        });
+      return lastSave;
+    },
+    saveSnapshot: (m) => {
+      events.push(`wal snapshot ${m.index}`);
+    },
+    releaseTo: () => undefined,
+    close: () => undefined,
+  };
+  let applied = 0;
+  const applier = {
+    get appliedIndex() {
+      return applied;
+    },
+    applyEntries: (ents: Entry[]) => {
+      for (const e of ents) applied = e.index;
+      events.push(`apply ${applied}`);
+    },
+  } as unknown as Applier;
+  const loop = new RaftLoop({
+    node,
+    storage: {
+      append: () => undefined,
+      setHardState: () => undefined,
+      applySnapshot: (s: { metadata: { index: number } }) =>
+        events.push(`storage snapshot ${s.metadata.index}`),
+    } as unknown as MemoryStorage,
+    wal,
+    snapshots: {
+      save: (s) => {
+        events.push(`snapshot file ${s.metadata.index}`);
+      },
+      purge: () => undefined,
+    } as SnapshotStore,
+    applier,
+    appliedWaiters: new AppliedIndexWaiters(10, 0),
+    backend: {} as KvBackend,
+    membership: {} as Membership,
+    transport: { send: () => undefined },
+    log: nopLogger(),
+    tickMs: 1000,
+    snapshotCount: 1000,
+    snapshotCatchUpEntries: 5,
+    maxSnapshots: 1,
+    snapshotIndex: 0,
+    onSoftState: () => undefined,
+    onHardState: () => undefined,
+    onFatal: (err) => fatal.push(err),
+  });
+  return { loop, events, fatal };
+}
+
+function plainReady(i: number): Ready {
+  return {
+    hardState: { term: 2, vote: 1n, commit: i },
+    entries: [entry(i)],
+    committedEntries: [entry(i)],
+    messages: [],
+    readStates: [],
+    mustSync: true,
+  };
+}
+
+test('a snapshot Ready waits for every earlier stage, and nothing after it starts before it is done', async () => {
+  const snapReady: Ready = {
+    snapshot: {
+      metadata: {
+        index: 10,
+        term: 2,
+        confState: { voters: [1n], learners: [] },
+      },
+      data: new Uint8Array(),
+    },
+    entries: [],
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    mustSync: true,
+  };
+  const { loop, events, fatal } = scriptedLoop([plainReady(1), snapReady, plainReady(11)]);
+  loop.wake();
+  for (let i = 0; i < 200 && !events.includes('apply 11'); i++) await new Promise((r) => setTimeout(r, 2));
+  await loop.stop();
+  assert.deepEqual(fatal, []);
+  const at = (e: string) => {
+    const i = events.indexOf(e);
+    assert.ok(i >= 0, `missing ${e} in ${events.join(', ')}`);
+    return i;
+  };
+  assert.ok(at('apply 1') < at('snapshot file 10'), 'earlier stages finish before the snapshot is handled');
+  assert.ok(
+    at('snapshot file 10') < at('wal snapshot 10'),
+    'the snapshot file is written before its WAL record',
+  );
+  assert.ok(
+    at('storage snapshot 10') < at('save 11'),
+    'nothing after the snapshot is taken before it is done',
+  );
+  assert.ok(at('saved 11') < at('apply 11'));
+});
+
+test('a failed save is fatal and nothing of its Ready, or after it, is applied', async () => {
+  const { loop, events, fatal } = scriptedLoop([plainReady(1), plainReady(2), plainReady(3)], {
+    failSave: 2,
+  });
+  loop.wake();
+  for (let i = 0; i < 200 && fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 20));
+  await loop.stop();
+  assert.equal(fatal.length, 1);
+  assert.match(fatal[0]!.message, /disk failed at 2/);
+  assert.ok(events.includes('apply 1'));
+  assert.ok(!events.includes('apply 2') && !events.includes('apply 3'), events.join(', '));
 });

@@ -131,7 +131,11 @@ export class RaftLoop {
 
   private canTake(): boolean {
     return (
-      !this.stopped && !this.failed && this.paused === 0 && !this.barrier && this.inFlight < MAX_READYS_IN_FLIGHT
+      !this.stopped &&
+      !this.failed &&
+      this.paused === 0 &&
+      !this.barrier &&
+      this.inFlight < MAX_READYS_IN_FLIGHT
     );
   }
 

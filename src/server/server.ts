@@ -222,7 +222,7 @@ export class EtcdServer {
   // ---- writes ------------------------------------------------------------
 
   async put(req: PutRequest): Promise<PutOutcome> {
-    await this.checkQuota(putCost(req));
+    if (this.overQuota(putCost(req))) await this.refuseOverQuota();
     const r = await this.propose({ kind: 'put', req: req as never });
     if (r.kind !== 'put') throw new Error(`put: applier answered ${r.kind}`);
     const out: PutOutcome = { header: this.header(r.result.rev) };
@@ -243,7 +243,7 @@ export class EtcdServer {
       const r = readOnlyTxn(this.boot.backend, req);
       return { header: this.header(r.rev), succeeded: r.succeeded, responses: r.responses };
     }
-    await this.checkQuota(txnCost(req));
+    if (this.overQuota(txnCost(req))) await this.refuseOverQuota();
     const r = await this.propose({ kind: 'txn', req: req as never });
     if (r.kind !== 'txn') throw new Error(`txn: applier answered ${r.kind}`);
     return {
@@ -283,9 +283,13 @@ export class EtcdServer {
    * raises the NOSPACE alarm (through raft, so every member sees it) and fails.
    * A write with no cost (a read-only txn) always passes.
    */
-  private async checkQuota(cost: number): Promise<void> {
-    if (cost === 0) return;
-    if (this.boot.backend.sizeBytes() + cost < this.quotaBytes) return;
+  private overQuota(cost: number): boolean {
+    // Checked synchronously: an awaited async check costs every write a promise and a microtask turn.
+    return cost !== 0 && this.boot.backend.sizeBytes() + cost >= this.quotaBytes;
+  }
+
+  /** Raises this member's NOSPACE alarm if it is not raised yet; always throws. */
+  private async refuseOverQuota(): Promise<never> {
     const mine = this.alarms.list(AlarmType.NOSPACE).some((a) => a.memberID === this.memberId);
     if (!mine) {
       this.log.warn('database space exceeded; raising NOSPACE alarm', {
@@ -344,7 +348,7 @@ export class EtcdServer {
     if (data.length > this.cfg.maxRequestBytes) throw Errors.requestTooLarge();
     if (this.commitIndex - this.applier.appliedIndex > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
     const deadline = Date.now() + this.requestTimeoutMs;
-    await this.waitForLeader(deadline);
+    if (this.leader === NONE) await this.waitForLeader(deadline);
     let pending: Promise<unknown>;
     try {
       pending = this.waits.register(id);

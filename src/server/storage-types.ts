@@ -9,7 +9,11 @@ export interface WalSnapshotMark {
 }
 
 export interface WalLog {
-  /** One write and at most one fsync per call. */
+  /**
+   * Persists a Ready's hard state and entries; resolves once they are on disk (synced when
+   * `sync`). The ready loop issues a save while earlier ones are still in flight (pipelining):
+   * saves must land, and resolve, in call order.
+   */
   save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void>;
   saveSnapshot(mark: WalSnapshotMark): Promise<void> | void;
   releaseTo(index: number): Promise<void> | void;

@@ -1,5 +1,5 @@
 // Segment file names and directory-level helpers (listing, fsync of a directory, full writes).
-import { readdirSync } from 'node:fs';
+import { readdirSync, writevSync } from 'node:fs';
 import { type FileHandle, open, readdir } from 'node:fs/promises';
 
 /** etcd's naming: `<seq>-<first index>.wal`, both 16 hex digits, so names sort in seq order. */
@@ -69,6 +69,20 @@ export async function writeAllAt(fh: FileHandle, bufs: Buffer[], position: numbe
     if (bytesWritten <= 0) throw new Error('wal: writev wrote nothing');
     pos += bytesWritten;
     pending = dropWritten(pending, bytesWritten);
+  }
+  return pos - position;
+}
+
+/** writeAllAt on the calling thread (the inline WAL path): blocks until the kernel took every byte. */
+export function writeAllAtSync(fd: number, bufs: Buffer[], position: number): number {
+  let pending = bufs.filter((b) => b.length > 0);
+  let pos = position;
+  while (pending.length > 0) {
+    const chunk = pending.slice(0, MAX_IOV);
+    const written = writevSync(fd, chunk, pos);
+    if (written <= 0) throw new Error('wal: writev wrote nothing');
+    pos += written;
+    pending = dropWritten(pending, written);
   }
   return pos - position;
 }

@@ -233,3 +233,52 @@ describe('wal snapshots and segments', () => {
     });
   });
 });
+
+describe('wal write paths (docs/decisions/0005-put-path-performance.md)', () => {
+  for (const inlineSyncBytes of [0, 512, 1024 * 1024]) {
+    test(`mixed synced and unsynced saves replay in order across cuts (inlineSyncBytes ${inlineSyncBytes})`, async () => {
+      await withTempDir(async (root) => {
+        const dir = join(root, 'wal');
+        const opts = { segmentBytes: 16 * 1024, inlineSyncBytes };
+        const wal = await Wal.create(dir, META, undefined, opts);
+        const pending: Promise<void>[] = [];
+        let next = 1;
+        let lastCommit = 0;
+        for (let round = 0; round < 60; round++) {
+          // Some saves queue behind a write in flight, some arrive one by one.
+          const n = 1 + (round % 5);
+          for (let k = 0; k < n; k++) {
+            const count = 1 + ((round + k) % 4);
+            const sync = (round + k) % 3 !== 0;
+            pending.push(
+              wal.save({ term: 1, vote: 1n, commit: next }, entries(next, next + count - 1), sync),
+            );
+            lastCommit = next;
+            next += count;
+          }
+          if (round % 2 === 0) await Promise.all(pending.splice(0));
+        }
+        await Promise.all(pending);
+        const last = next - 1;
+        assert.ok((await walFiles(dir)).length > 1, 'the test crossed a segment cut');
+        await wal.close();
+        const { wal: again, replay } = await Wal.open(dir, ZERO, undefined, opts);
+        assert.deepEqual(replay.entries, entries(1, last));
+        assert.equal(replay.hardState.commit, lastCommit);
+        await again.close();
+      });
+    });
+  }
+
+  test('a synced save resolves only after its group was written and synced', async () => {
+    await withTempDir(async (root) => {
+      const wal = await Wal.create(join(root, 'wal'), META, undefined, OPTS);
+      for (let i = 1; i <= 20; i++) {
+        const before = wal.stats().syncs;
+        await wal.save({ term: 1, vote: 1n, commit: i }, entries(i, i), true);
+        assert.equal(wal.stats().syncs, before + 1, `save ${i} resolved before its sync`);
+      }
+      await wal.close();
+    });
+  });
+});

@@ -1,6 +1,6 @@
 // The write-ahead log: segmented files of checksummed records, appended by one
 // serial flusher so that saves issued back to back share a write and an fdatasync.
-import { constants } from 'node:fs';
+import { constants, fdatasyncSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
@@ -16,6 +16,7 @@ import {
   type SegmentFile,
   segmentName,
   writeAllAt,
+  writeAllAtSync,
 } from './segments.js';
 
 export interface WalOptions {
@@ -23,9 +24,25 @@ export interface WalOptions {
   segmentBytes?: number;
   /** Fill each segment with zeros when it is created (default true; see docs/decisions/0003-wal-fsync.md). */
   preallocate?: boolean;
+  /**
+   * A synced group of at most this many bytes is written and synced on the calling thread
+   * (blocking it for one O_DSYNC write) instead of in libuv's thread pool; 0 = never.
+   * Default DEFAULT_INLINE_SYNC_BYTES. See docs/decisions/0005-put-path-performance.md.
+   */
+  inlineSyncBytes?: number;
 }
 
+/** Groups up to this size are synced inline by default (every group a benchmark produced). */
+export const DEFAULT_INLINE_SYNC_BYTES = 1024 * 1024;
+/**
+ * An inline write slower than this means the disk is slow right now: blocking the event loop
+ * for it would stall every client and timer, so writes go to the thread pool for a while.
+ */
+const SLOW_INLINE_WRITE_MS = 5;
+const INLINE_BACKOFF_MS = 2000;
+
 interface Settings {
+  inlineSyncBytes: number;
   segmentBytes: number;
   preallocate: boolean;
 }
@@ -84,6 +101,8 @@ export class Wal {
    * docs/decisions/0005-put-path-performance.md). Undefined until the first synced group.
    */
   private dsyncFh: FileHandle | undefined;
+  /** performance.now() before which no group is written inline (set after a slow inline write). */
+  private inlineOffUntil = 0;
 
   private constructor(
     private readonly dir: string,
@@ -284,18 +303,21 @@ export class Wal {
   }
 
   /**
-   * The only code that touches the tail file, so writes land in call order. A group is
-   * acknowledged only after the NEXT group's write has been handed to the thread pool: the
-   * acknowledged callers (the ready loop's apply, client responses) then run on this thread
-   * while the disk works on the next group, instead of delaying its start.
+   * The only code that touches the tail file, so writes land in call order. Two ways to write
+   * a group (docs/decisions/0005-put-path-performance.md):
+   * - inline: a small synced group is written with O_DSYNC on this thread. Its callers are
+   *   acknowledged at once; before the next group one event-loop turn lets their responses
+   *   leave and lets requests that arrived meanwhile join that group.
+   * - thread pool: the write runs in libuv's pool, and a group is acknowledged only after the
+   *   NEXT group's write has been handed to the pool, so acknowledged callers run on this
+   *   thread while the disk works instead of delaying the next write.
    */
   private async drain(): Promise<void> {
     let toAck: WriteJob[] = [];
     try {
       // Group commit: saves issued back to back in the same synchronous run join the first
       // group. Only a microtask is yielded, not an event-loop turn: the raft ready loop queues
-      // its saves while a write is in flight, so a turn here would be pure latency for every
-      // write (docs/decisions/0005-put-path-performance.md).
+      // its saves while a write is in flight, so a turn here would be pure latency.
       await Promise.resolve();
       while (this.queue.length > 0) {
         if (this.failed) {
@@ -309,21 +331,81 @@ export class Wal {
           continue;
         }
         const group = this.takeWriteGroup();
+        if (this.canWriteInline(group)) {
+          toAck = acknowledge(toAck);
+          if (!this.writeGroupInline(group)) continue;
+          acknowledge(group);
+          await this.afterGroup();
+          if (this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
         const writing = this.writeGroup(group);
         toAck = acknowledge(toAck);
         if (!(await writing)) continue;
         toAck = group;
-        // Allocating the successor only once the tail is half full spares short-lived WALs (tests) the cost.
-        if (!this.nextSegment && this.tailOffset >= this.settings.segmentBytes / 2) this.prepareNextSegment();
-        if (this.tailOffset >= this.settings.segmentBytes) {
-          toAck = acknowledge(toAck);
-          await this.cutOrFail();
-        }
+        if (this.tailOffset >= this.settings.segmentBytes) toAck = acknowledge(toAck);
+        await this.afterGroup();
       }
     } finally {
       acknowledge(toAck);
       this.flushing = false;
     }
+  }
+
+  /** Segment housekeeping after a group was written. */
+  private async afterGroup(): Promise<void> {
+    // Allocating the successor only once the tail is half full spares short-lived WALs (tests) the cost.
+    if (!this.nextSegment && this.tailOffset >= this.settings.segmentBytes / 2) this.prepareNextSegment();
+    if (this.tailOffset >= this.settings.segmentBytes) await this.cutOrFail();
+  }
+
+  private canWriteInline(group: WriteJob[]): boolean {
+    if (this.dsyncFh === undefined) return false;
+    let bytes = 0;
+    let sync = false;
+    for (const j of group) {
+      bytes += j.buf.length;
+      sync ||= j.sync;
+    }
+    return sync && bytes <= this.settings.inlineSyncBytes && performance.now() >= this.inlineOffUntil;
+  }
+
+  /** Writes and syncs one group on this thread; false if that failed. */
+  private writeGroupInline(group: WriteJob[]): boolean {
+    const bufs = group.map((j) => j.buf);
+    const started = performance.now();
+    try {
+      if (this.tailDirty) {
+        this.tailOffset += writeAllAtSync(this.fh.fd, bufs, this.tailOffset);
+        fdatasyncSync(this.fh.fd);
+        this.tailDirty = false;
+      } else {
+        // O_DSYNC covers exactly the bytes of this write; nothing unsynced lies before them.
+        this.tailOffset += writeAllAtSync(this.dsyncFh!.fd, bufs, this.tailOffset);
+      }
+    } catch (err) {
+      return this.groupFailed(group, err);
+    }
+    const took = performance.now() - started;
+    if (took > SLOW_INLINE_WRITE_MS) {
+      this.inlineOffUntil = started + took + INLINE_BACKOFF_MS;
+      this.log('warn', 'wal: slow synced write; using the thread pool for a while', {
+        tookMs: Math.round(took),
+      });
+    }
+    this.counters.writes++;
+    this.counters.syncs++;
+    this.counters.saves += group.length;
+    for (const j of group) this.noteWritten(j);
+    return true;
+  }
+
+  private groupFailed(group: WriteJob[], err: unknown): false {
+    // After a failed write or fsync the file's state is unknown (the page cache may have dropped it): stop for good.
+    this.failed = err as Error;
+    this.log('error', 'wal: write failed; WAL is now unusable', { error: (err as Error).message });
+    for (const j of group) j.reject(err as Error);
+    return false;
   }
 
   private takeWriteGroup(): WriteJob[] {
@@ -355,11 +437,7 @@ export class Wal {
       this.counters.saves += group.length;
       if (sync) this.counters.syncs++;
     } catch (err) {
-      // After a failed write or fsync the file's state is unknown (the page cache may have dropped it): stop for good.
-      this.failed = err as Error;
-      this.log('error', 'wal: write failed; WAL is now unusable', { error: (err as Error).message });
-      for (const j of group) j.reject(err as Error);
-      return false;
+      return this.groupFailed(group, err);
     }
     for (const j of group) this.noteWritten(j);
     return true;
@@ -482,7 +560,10 @@ function resolveOptions(opts: WalOptions): Settings {
   const segmentBytes = opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1)
     throw new RangeError(`wal: bad segment size ${segmentBytes}`);
-  return { segmentBytes, preallocate: opts.preallocate ?? true };
+  const inlineSyncBytes = opts.inlineSyncBytes ?? DEFAULT_INLINE_SYNC_BYTES;
+  if (!Number.isSafeInteger(inlineSyncBytes) || inlineSyncBytes < 0)
+    throw new RangeError(`wal: bad inlineSyncBytes ${inlineSyncBytes}`);
+  return { segmentBytes, preallocate: opts.preallocate ?? true, inlineSyncBytes };
 }
 
 async function isNonEmptyDir(dir: string): Promise<boolean> {

@@ -12,6 +12,11 @@ export const FRAME_HEADER_BYTES = 5;
 export interface MessageCodec<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: Uint8Array, length?: number): T;
+  /**
+   * Optional hand-tuned fast path: the whole frame (header included) in one exact-size
+   * buffer, or undefined to use `encode` for this message.
+   */
+  encodeFramed?(message: T): Uint8Array | undefined;
 }
 
 const HEADER_PLACEHOLDER = new Uint8Array(FRAME_HEADER_BYTES);
@@ -21,6 +26,8 @@ const HEADER_PLACEHOLDER = new Uint8Array(FRAME_HEADER_BYTES);
  * reserved first and patched after encoding, which saves a copy of the payload.
  */
 export function encodeFrame<T>(codec: MessageCodec<T>, message: T): Uint8Array {
+  const fast = codec.encodeFramed?.(message);
+  if (fast !== undefined) return fast;
   const writer = new BinaryWriter();
   writer.raw(HEADER_PLACEHOLDER);
   codec.encode(message, writer);

@@ -172,6 +172,9 @@ export class Connection {
   /** Streams with queued DATA blocked by the connection window. */
   private readonly blocked = new Set<H2Stream>();
   private out: Buffer[] = [];
+  /** `out` holds a frame that must leave at the end of this parse (not only deferrable ones). */
+  private urgent = false;
+  private deferredFlushQueued = false;
   private flushQueued = false;
   private parsing = false;
   private lastStreamId = 0;
@@ -252,7 +255,8 @@ export class Connection {
       this.fatal(err);
     } finally {
       this.parsing = false;
-      this.flush();
+      if (this.urgent) this.flush();
+      else if (this.out.length > 0) this.flushDeferred();
     }
   }
 
@@ -305,7 +309,7 @@ export class Connection {
         return;
       case FrameType.PING:
         if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'bad PING');
-        if (!(flags & Flag.ACK)) this.enqueue(frame(FrameType.PING, Flag.ACK, 0, payload));
+        if (!(flags & Flag.ACK)) this.enqueueDeferrable(frame(FrameType.PING, Flag.ACK, 0, payload));
         return;
       case FrameType.WINDOW_UPDATE:
         this.onWindowUpdate(id, payload);
@@ -763,7 +767,32 @@ export class Connection {
 
   // ------------------------------------------------------------ output and lifecycle
 
+  /**
+   * A frame nobody waits on urgently (a PING ack): it leaves with the next flush, at the latest
+   * one event-loop turn after this one. gRPC clients ping along with requests (BDP probes), so
+   * the ack then shares the response's socket write instead of costing a write of its own,
+   * which at one client was a measurable part of each request (docs/decisions/0005).
+   */
+  private enqueueDeferrable(f: Buffer): void {
+    this.out.push(f);
+    if (!this.parsing) this.flushDeferred();
+  }
+
+  private flushDeferred(): void {
+    if (this.deferredFlushQueued) return;
+    this.deferredFlushQueued = true;
+    // Two turns of the check phase: the ready loop's own setImmediate (which answers the
+    // request) was queued after this one and must run first.
+    setImmediate(() =>
+      setImmediate(() => {
+        this.deferredFlushQueued = false;
+        this.flush();
+      }),
+    );
+  }
+
   private enqueue(f: Buffer): void {
+    this.urgent = true;
     this.out.push(f);
     if (!this.parsing && !this.flushQueued) {
       this.flushQueued = true;
@@ -774,6 +803,7 @@ export class Connection {
   /** All frames produced since the last flush leave in one socket write. */
   private flush(): void {
     this.flushQueued = false;
+    this.urgent = false;
     if (this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
     this.out = [];
