@@ -5,6 +5,8 @@
 
 export class ValueError extends Error {}
 
+import { formatDuration, parseDuration } from '../util/go-duration.js';
+
 const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
@@ -61,60 +63,14 @@ export function parseGoInt(text: string): number {
   return Number(value);
 }
 
-const DURATION_UNITS_NS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration, returning nanoseconds. */
+/** Go's time.ParseDuration, returning nanoseconds; etcd reports any failure as a parse error. */
 export function parseGoDurationNs(text: string): number {
-  const fail = (): never => {
+  try {
+    return parseDuration(text);
+  } catch {
     throw new ValueError('parse error');
-  };
-  let rest = text;
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
   }
-  if (rest === '0') return 0;
-  if (rest === '') fail();
-  let total = 0;
-  const part = /^([0-9]*(?:\.[0-9]*)?)([a-zµμ]+)/;
-  while (rest !== '') {
-    const m = part.exec(rest);
-    if (m === null) return fail();
-    const [whole, num, unit] = m as unknown as [string, string, string];
-    const scale = DURATION_UNITS_NS[unit];
-    if (num === '' || num === '.' || scale === undefined) fail();
-    total += Number(num) * (scale as number);
-    rest = rest.slice(whole.length);
-  }
-  return sign * total;
 }
 
-/** Formats nanoseconds the way Go's Duration.String() does for common values ("100ms", "1s", "2h0m0s"). */
-export function formatGoDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  const abs = Math.abs(ns);
-  if (abs < 1e3) return `${sign}${abs}ns`;
-  if (abs < 1e6) return `${sign}${trimFloat(abs / 1e3)}µs`;
-  if (abs < 1e9) return `${sign}${trimFloat(abs / 1e6)}ms`;
-  const hours = Math.floor(abs / 3600e9);
-  const minutes = Math.floor((abs % 3600e9) / 60e9);
-  const seconds = trimFloat((abs % 60e9) / 1e9);
-  if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}s`;
-  if (minutes > 0) return `${sign}${minutes}m${seconds}s`;
-  return `${sign}${seconds}s`;
-}
-
-function trimFloat(n: number): string {
-  return String(Number(n.toFixed(9)));
-}
+/** Formats nanoseconds the way Go's Duration.String() does ("100ms", "1s", "2h0m0s"). */
+export const formatGoDuration = formatDuration;

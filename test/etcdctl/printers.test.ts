@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/cmd/etcdctl/duration.js';
 import { goJson } from '../../src/cmd/etcdctl/printer/go-json.js';
 import { goQuote } from '../../src/cmd/etcdctl/printer/go-quote.js';
 import { humanBytes } from '../../src/cmd/etcdctl/printer/humanize.js';
@@ -9,6 +8,7 @@ import { endpointStatusRows } from '../../src/cmd/etcdctl/printer/rows.js';
 import { SimplePrinter } from '../../src/cmd/etcdctl/printer/simple.js';
 import { renderTable, wrapWords } from '../../src/cmd/etcdctl/printer/tablewriter.js';
 import type { StatusResponse } from '../../src/pb/etcdserverpb/rpc.js';
+import { formatDuration, parseDuration } from '../../src/util/go-duration.js';
 import { captureIo } from './capture-io.js';
 
 const HEADER = {

@@ -1,6 +1,6 @@
 import type { EtcdClient } from '../../client/index.js';
+import { formatDuration } from '../../util/go-duration.js';
 import type { Command, CommandContext } from './command.js';
-import { formatDuration } from './duration.js';
 import { applyEnvironment } from './env.js';
 import { errorText } from './errors.js';
 import {

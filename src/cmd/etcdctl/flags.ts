@@ -1,4 +1,4 @@
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../../util/go-duration.js';
 
 /** The flag types etcdctl uses, with pflag's parsing and printing rules. */
 export type FlagKind = 'bool' | 'string' | 'int' | 'uint' | 'duration' | 'stringSlice';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { EtcdClient, type EtcdClientOptions, GrpcCode, type TlsOptions } from '../../client/index.js';
+import { NS_PER_MS } from '../../util/go-duration.js';
 import type { CommandContext } from './command.js';
-import { NS_PER_MS } from './duration.js';
 import { applyEnvironment } from './env.js';
 import { errorText } from './errors.js';
 import type { FlagSpec } from './flags.js';

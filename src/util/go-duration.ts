@@ -1,4 +1,4 @@
-/** Go time.Duration parsing and formatting, in nanoseconds (exact below 2^53 ns ≈ 104 days). */
+/** Go's time.Duration text form: parsing and formatting, in nanoseconds (exact below 2^53 ns ≈ 104 days). Shared by the server's flags and etcdctl. */
 
 const UNIT_NS: Record<string, number> = {
   ns: 1,
