@@ -3,9 +3,9 @@
 // as by etcd. Each throws ValueError whose message is the part Go's flag package
 // prints after "invalid value ... for flag -name: ".
 
-export class ValueError extends Error {}
-
 import { formatDuration, parseDuration } from '../util/go-duration.js';
+
+export class ValueError extends Error {}
 
 const TRUE_WORDS: ReadonlySet<string> = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 const FALSE_WORDS: ReadonlySet<string> = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
