@@ -9,6 +9,7 @@ import type { Logger } from '../log/types.js';
 import { bootStorage } from './bootstrap.js';
 import { listenClients } from './client-listeners.js';
 import { Compactor, compactorPlan } from './compactor.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { createHttpHandler } from './http1.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 import { EtcdServer } from './server.js';
@@ -37,6 +38,23 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
     'listen-client-urls': cfg.listenClientUrls,
     'advertise-client-urls': cfg.advertiseClientUrls,
   });
+  // Before anything in the data dir is opened or created: a second process on
+  // the same dir must stop here, having touched nothing.
+  const lock = await acquireDataDirLock(cfg.dataDir);
+  if (!lock.enforced) {
+    log.warn('data dir lock not enforced on this platform: nothing stops a second process on it', {
+      platform: process.platform,
+    });
+  }
+  try {
+    return await startLocked(cfg, log, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): Promise<RunningEtcd> {
   const boot = await bootStorage(cfg, log);
   const server = new EtcdServer(cfg, log, boot, (err) => {
     log.fatal('stopping after a storage failure', { error: err.message });
@@ -83,7 +101,7 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
     clientPorts: listeners.map((l) => l.port),
     close: () => {
       compactor.stop();
-      closing ??= closeAll(server, listeners, metrics, log);
+      closing ??= closeAll(server, listeners, metrics, log).finally(() => lock.release());
       return closing;
     },
   };
