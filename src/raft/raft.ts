@@ -398,7 +398,10 @@ export class Raft {
   // ---- membership ----
 
   applyConfChange(cc: ConfChange): ConfState {
-    applyConfChangeTo(this.tracker, cc, this.log.lastIndex() + 1);
+    // A new member starts one entry back (as etcd does), so the probe sent right
+    // below carries the last entry and reaches it at once instead of waiting for
+    // the next proposal or heartbeat.
+    applyConfChangeTo(this.tracker, cc, Math.max(this.log.lastIndex(), 1));
     return this.afterConfChange();
   }
 
