@@ -41,6 +41,15 @@ export interface CallLimits {
   readonly requestQueueHighWater: number;
 }
 
+/**
+ * The decoder's reason in the words of etcd's Go decoder where they differ only in
+ * wording: a message cut short is "premature EOF" here and "unexpected EOF" there.
+ */
+function goDecodeError(err: unknown): string {
+  const reason = err instanceof Error ? err.message : String(err);
+  return reason === 'premature EOF' ? 'unexpected EOF' : reason;
+}
+
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
@@ -101,13 +110,15 @@ export class ServerCall<Req, Res> implements CallContext, ResponseSink<Res>, Cal
 
   onEnd(): void {
     if (this.ended_) return;
+    // grpc-go's answers (what etcd sends): its reader hits io.ErrUnexpectedEOF inside a
+    // message and io.EOF before one; a single-request call reports them as UNKNOWN with the
+    // bare Go text, a streaming one (through toRPCErr) as INTERNAL.
     if (!this.reader.idle) {
-      this.finish(Status.INTERNAL, 'grpc: stream ended inside a message frame');
+      this.finish(this.queue ? Status.INTERNAL : Status.UNKNOWN, 'unexpected EOF');
       return;
     }
     if (this.queue) this.queue.end();
-    else if (!this.received)
-      this.finish(Status.INTERNAL, 'grpc: no request message received for a unary call');
+    else if (!this.received) this.finish(Status.UNKNOWN, 'EOF');
   }
 
   /** Client reset or connection lost: nobody is listening any more. */
@@ -121,8 +132,7 @@ export class ServerCall<Req, Res> implements CallContext, ResponseSink<Res>, Cal
     try {
       request = this.def.requestCodec.decode(payload);
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new GrpcError(Status.INTERNAL, `grpc: error unmarshalling request: ${reason}`);
+      throw new GrpcError(Status.INTERNAL, `grpc: error unmarshalling request: ${goDecodeError(err)}`);
     }
     if (this.queue) {
       this.queue.push(request);

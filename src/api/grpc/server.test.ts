@@ -419,11 +419,12 @@ for (const transport of ['native', 'node'] as const) {
         assert.equal(res.message, 'grpc: Decompressor is not installed for grpc-encoding "gzip"');
       });
 
-      test('stream ending inside a frame is INTERNAL', async () => {
+      test('stream ending inside a frame is UNKNOWN "unexpected EOF", as grpc-go answers', async () => {
         const res = await rawRequest(fx.listener.port, { ':path': '/etcdserverpb.KV/Put' }, [
           Buffer.from([0, 0, 0, 0, 9, 1]),
         ]);
-        assert.equal(res.status, Status.INTERNAL);
+        assert.equal(res.status, Status.UNKNOWN);
+        assert.equal(res.message, 'unexpected EOF');
       });
 
       test('non-gRPC content-type on HTTP/2 is 415', async () => {

@@ -43,7 +43,22 @@ export interface H2Limits {
   readonly maxHeaderListBytes: number;
   /** Unsent response bytes of one stream above which writeMessage() returns false. */
   readonly streamHighWaterBytes: number;
+  /** A connection that has not sent its SETTINGS frame this long after connecting is dropped. Default 5 s. */
+  readonly settingsTimeoutMs?: number;
+  /** Bytes waiting in the socket's write buffer above which we stop reading the peer. Default 1 MiB. */
+  readonly outputHighWaterBytes?: number;
+  /** Streams the client may reset before we answer them: burst size, refilled per second. Default 1000. */
+  readonly clientResetBudget?: number;
 }
+
+const DEFAULT_SETTINGS_TIMEOUT_MS = 5000;
+const DEFAULT_OUTPUT_HIGH_WATER_BYTES = 1024 * 1024;
+const DEFAULT_CLIENT_RESET_BUDGET = 1000;
+/**
+ * A header block may be cut into at most this many CONTINUATION frames: empty
+ * CONTINUATION frames would otherwise cost us work (and memory) forever.
+ */
+const MAX_CONTINUATION_FRAMES = 1024;
 
 export interface StreamDispatcher {
   /** Called once per request stream; must attach a call to it or finish/refuse it. */
@@ -192,6 +207,14 @@ export class Connection {
   private pendingTableSizeUpdate = false;
   private goingAway = false;
   private closedSocket = false;
+  /** The client's first SETTINGS frame (its preface) has arrived. */
+  private settingsSeen = false;
+  private settingsTimer: NodeJS.Timeout | undefined;
+  /** Reading is paused until the socket's write buffer drains (the peer is not reading). */
+  private readPaused = false;
+  /** Token bucket against rapid reset: client resets of streams still being served. */
+  private resetTokens: number;
+  private resetRefilledAt = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -200,6 +223,7 @@ export class Connection {
   ) {
     this.decoder = new HpackDecoder(4096, limits.maxHeaderListBytes);
     this.connRecvWindow = limits.connectionWindowBytes;
+    this.resetTokens = limits.clientResetBudget ?? DEFAULT_CLIENT_RESET_BUDGET;
   }
 
   start(): void {
@@ -218,6 +242,12 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onSocketData(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.onSocketClose());
+    // A peer that never completes its preface would hold the socket forever.
+    this.settingsTimer = setTimeout(() => {
+      if (this.settingsSeen || this.closedSocket) return;
+      this.fatal(new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'no SETTINGS from the client in time'));
+    }, this.limits.settingsTimeoutMs ?? DEFAULT_SETTINGS_TIMEOUT_MS);
+    this.settingsTimer.unref();
     socket.resume();
   }
 
@@ -248,6 +278,8 @@ export class Connection {
   // ------------------------------------------------------------ reading
 
   private onSocketData(chunk: Buffer): void {
+    // After a connection error the socket may still deliver bytes: they must not open calls.
+    if (this.closedSocket) return;
     this.parsing = true;
     try {
       this.parse(chunk);
@@ -291,6 +323,14 @@ export class Connection {
     if (this.continuation && type !== FrameType.CONTINUATION) {
       throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'expected CONTINUATION');
     }
+    if (!this.settingsSeen) {
+      // RFC 9113 §3.4: the client preface ends with a SETTINGS frame.
+      if (type !== FrameType.SETTINGS || flags & Flag.ACK) {
+        throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'client preface without SETTINGS');
+      }
+      this.settingsSeen = true;
+      clearTimeout(this.settingsTimer);
+    }
     switch (type) {
       case FrameType.DATA:
         this.onData(id, flags, payload);
@@ -308,6 +348,7 @@ export class Connection {
         this.onSettings(id, flags, payload);
         return;
       case FrameType.PING:
+        if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (payload.length !== 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'bad PING');
         if (!(flags & Flag.ACK)) this.enqueueDeferrable(frame(FrameType.PING, Flag.ACK, 0, payload));
         return;
@@ -315,6 +356,8 @@ export class Connection {
         this.onWindowUpdate(id, payload);
         return;
       case FrameType.GOAWAY:
+        if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (payload.length < 8) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'bad GOAWAY');
         this.goingAway = true;
         this.closeIfIdle();
         return;
@@ -335,7 +378,11 @@ export class Connection {
   private onHeaders(id: number, flags: number, payload: Buffer): void {
     if (id === 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
     let block = this.unpad(flags, payload);
-    if (flags & Flag.PRIORITY) block = block.subarray(5);
+    if (flags & Flag.PRIORITY) {
+      if (block.length < 5)
+        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS priority truncated');
+      block = block.subarray(5);
+    }
     if (!(flags & Flag.END_HEADERS)) {
       this.continuation = { id, flags, parts: [Buffer.from(block)], bytes: block.length };
       return;
@@ -350,6 +397,9 @@ export class Connection {
     c.bytes += payload.length;
     if (c.bytes > this.limits.maxHeaderListBytes) {
       throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'header block too large');
+    }
+    if (c.parts.length > MAX_CONTINUATION_FRAMES) {
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many CONTINUATION frames');
     }
     if (!(flags & Flag.END_HEADERS)) return;
     this.continuation = undefined;
@@ -381,8 +431,22 @@ export class Connection {
     const stream = new H2Stream(id, this, this.peerInitialWindow, this.limits.streamWindowBytes);
     this.streams.set(id, stream);
     stream.remoteEnding = (flags & Flag.END_STREAM) !== 0;
-    this.dispatcher.dispatch(stream, headers);
+    try {
+      this.dispatcher.dispatch(stream, headers);
+    } catch {
+      this.callFailed(stream);
+      return;
+    }
     if (flags & Flag.END_STREAM) this.onRemoteEnd(stream);
+  }
+
+  /**
+   * Call code (dispatch, onData, onEnd) threw: a bug of that call, not of the connection.
+   * The stream is reset (INTERNAL_ERROR) and the other streams go on. (Inline try/catch at
+   * the call sites rather than a wrapper: no closure per call on the hot path.)
+   */
+  private callFailed(stream: H2Stream): void {
+    if (!stream.reset) this.resetStream(stream, ErrorCode.INTERNAL_ERROR);
   }
 
   private onData(id: number, flags: number, payload: Buffer): void {
@@ -410,7 +474,14 @@ export class Connection {
     stream.recvUngranted += payload.length;
     const data = this.unpad(flags, payload);
     stream.remoteEnding = (flags & Flag.END_STREAM) !== 0;
-    if (data.length > 0 && !stream.reset) stream.events?.onData(data);
+    if (data.length > 0 && !stream.reset) {
+      try {
+        stream.events?.onData(data);
+      } catch {
+        this.callFailed(stream);
+        return;
+      }
+    }
     if (flags & Flag.END_STREAM) this.onRemoteEnd(stream);
     else this.grantStreamWindow(stream);
   }
@@ -427,20 +498,52 @@ export class Connection {
   private onRemoteEnd(stream: H2Stream): void {
     if (stream.remoteEnded) return;
     stream.remoteEnded = true;
-    if (!stream.reset) stream.events?.onEnd();
+    if (!stream.reset) {
+      try {
+        stream.events?.onEnd();
+      } catch {
+        this.callFailed(stream);
+        return;
+      }
+    }
     this.maybeForget(stream);
   }
 
   private onReset(id: number, payload: Buffer): void {
     if (payload.length !== 4) throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'bad RST_STREAM');
+    if (id === 0 || id > this.lastStreamId) {
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    }
     const stream = this.streams.get(id);
-    if (stream) this.closeStream(stream);
+    if (!stream) return;
+    if (!stream.localEnded) this.chargeClientReset();
+    this.closeStream(stream);
+  }
+
+  /**
+   * "Rapid reset" (CVE-2023-44487): opening and at once resetting streams makes us start
+   * calls without the stream limit ever applying. Clients cancel calls now and then, not
+   * thousands per second: above the budget the connection is closed.
+   */
+  private chargeClientReset(): void {
+    const budget = this.limits.clientResetBudget ?? DEFAULT_CLIENT_RESET_BUDGET;
+    const now = Date.now();
+    this.resetTokens = Math.min(budget, this.resetTokens + ((now - this.resetRefilledAt) / 1000) * budget);
+    this.resetRefilledAt = now;
+    this.resetTokens -= 1;
+    if (this.resetTokens < 0)
+      throw new ConnectionError(ErrorCode.ENHANCE_YOUR_CALM, 'too many stream resets');
   }
 
   private onSettings(id: number, flags: number, payload: Buffer): void {
-    if (id !== 0 || payload.length % 6 !== 0)
-      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'bad SETTINGS');
-    if (flags & Flag.ACK) return;
+    if (id !== 0) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if (payload.length % 6 !== 0)
+      throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'bad SETTINGS length');
+    if (flags & Flag.ACK) {
+      if (payload.length !== 0)
+        throw new ConnectionError(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      return;
+    }
     for (let off = 0; off < payload.length; off += 6) {
       const key = payload.readUInt16BE(off);
       const value = payload.readUInt32BE(off + 2);
@@ -448,7 +551,13 @@ export class Connection {
         if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'window too large');
         const delta = value - this.peerInitialWindow;
         this.peerInitialWindow = value;
-        for (const s of this.streams.values()) s.sendWindow += delta;
+        for (const s of this.streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > MAX_WINDOW)
+            throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'window overflow');
+        }
+      } else if (key === Setting.ENABLE_PUSH) {
+        if (value > 1) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'bad ENABLE_PUSH');
       } else if (key === Setting.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME || value > 16_777_215) {
           throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'bad MAX_FRAME_SIZE');
@@ -478,8 +587,14 @@ export class Connection {
       for (const s of [...this.blocked]) this.pump(s);
       return;
     }
+    if (id > this.lastStreamId)
+      throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
     const stream = this.streams.get(id);
     if (!stream) return;
+    if (increment === 0) {
+      this.resetStream(stream, ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
     stream.sendWindow += increment;
     if (stream.sendWindow > MAX_WINDOW) {
       this.resetStream(stream, ErrorCode.FLOW_CONTROL_ERROR);
@@ -662,7 +777,13 @@ export class Connection {
     stream.pendingDataEnd = false;
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
-    if (!stream.localEnded) stream.events?.onClose();
+    if (!stream.localEnded) {
+      try {
+        stream.events?.onClose();
+      } catch {
+        // The stream is gone already; a failing call cleanup must not take the connection down.
+      }
+    }
     stream.notifyDrain();
     this.closeIfIdle();
   }
@@ -807,7 +928,25 @@ export class Connection {
     if (this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
     this.out = [];
-    if (!this.closedSocket && !this.socket.destroyed) this.socket.write(data);
+    if (this.closedSocket || this.socket.destroyed) return;
+    this.socket.write(data);
+    this.throttleReading();
+  }
+
+  /**
+   * A peer that sends PINGs, SETTINGS or requests but never reads our answers would
+   * grow the socket's write buffer without bound; as grpc-go does, stop reading it
+   * until it has read what we already wrote.
+   */
+  private throttleReading(): void {
+    const highWater = this.limits.outputHighWaterBytes ?? DEFAULT_OUTPUT_HIGH_WATER_BYTES;
+    if (this.readPaused || this.socket.writableLength <= highWater) return;
+    this.readPaused = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.readPaused = false;
+      if (!this.closedSocket) this.socket.resume();
+    });
   }
 
   private closeIfIdle(): void {
@@ -829,6 +968,7 @@ export class Connection {
   private onSocketClose(): void {
     if (this.closedSocket) return;
     this.closedSocket = true;
+    clearTimeout(this.settingsTimer);
     for (const s of [...this.streams.values()]) this.closeStream(s);
   }
 }

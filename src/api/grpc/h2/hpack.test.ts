@@ -58,3 +58,13 @@ test('header list size is bounded', () => {
   encodeLiteral(block, 'big', 'v'.repeat(2000));
   assert.throws(() => new HpackDecoder(4096, 1000).decode(Buffer.from(block), {}), HpackError);
 });
+
+test('Huffman padding that is not a prefix of EOS (all ones) is rejected', () => {
+  // 'a' is 00011 (5 bits): 00011|111 is correct padding, 00011|000 and 00011|011 are not.
+  const block = (byte: number): Buffer => Buffer.from([0x00, 0x01, 0x78, 0x81, byte]);
+  const ok: Record<string, string> = {};
+  new HpackDecoder().decode(block(0b00011111), ok);
+  assert.equal(ok.x, 'a');
+  assert.throws(() => new HpackDecoder().decode(block(0b00011000), {}), HpackError);
+  assert.throws(() => new HpackDecoder().decode(block(0b00011011), {}), HpackError);
+});

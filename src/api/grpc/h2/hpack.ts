@@ -38,24 +38,29 @@ function huffmanDecode(buf: Buffer, start: number, end: number): string {
   let out = '';
   let node = 0;
   let depth = 0;
+  /** The bits since the last symbol are all ones (so far a prefix of EOS). */
+  let ones = true;
   for (let i = start; i < end; i++) {
     const byte = buf[i]!;
     for (let bit = 7; bit >= 0; bit--) {
-      const next = HUFFMAN_TREE[2 * node + ((byte >>> bit) & 1)]!;
+      const b = (byte >>> bit) & 1;
+      const next = HUFFMAN_TREE[2 * node + b]!;
       if (next < 0) {
         out += String.fromCharCode(-next - 1);
         node = 0;
         depth = 0;
+        ones = true;
       } else if (next === 0) {
         throw new HpackError('invalid Huffman code');
       } else {
         node = next;
         depth++;
+        if (b === 0) ones = false;
       }
     }
   }
-  // Padding must be a prefix of EOS (all ones) and shorter than a byte.
-  if (depth > 7) throw new HpackError('invalid Huffman padding');
+  // RFC 7541 §5.2: padding must be a prefix of EOS (all ones) and shorter than a byte.
+  if (depth > 7 || (depth > 0 && !ones)) throw new HpackError('invalid Huffman padding');
   return out;
 }
 
