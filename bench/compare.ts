@@ -2,10 +2,12 @@
 // independent load generator (shared/tools/etcdbench, Go, on etcd's own
 // client) in one run, so the ratio is meaningful on this machine today.
 //
-//   node dist/bench/compare.js [--quick] [--only put,range-l,range-s] [--etcd /usr/bin/etcd]
+//   node dist/bench/compare.js [--quick] [--repeat N] [--only put,range-l,range-s] [--etcd /usr/bin/etcd]
 //
 // Prints one row per workload: ops/s, p50 and p99 for both servers and the
-// ratio etcd-ts/etcd (ops/s; above 1 means etcd-ts is faster).
+// ratio etcd-ts/etcd (ops/s; above 1 means etcd-ts is faster). Each workload
+// runs --repeat times (default 3), alternating the servers, and the row shows
+// the medians: one run of a single-client workload swings by 15% on this VM.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -29,11 +31,19 @@ interface Workload {
   args: string[];
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only: string[] | undefined; etcd: string } {
-  const opts = { quick: false, only: undefined as string[] | undefined, etcd: '/usr/bin/etcd' };
+interface Options {
+  quick: boolean;
+  repeat: number;
+  only: string[] | undefined;
+  etcd: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { quick: false, repeat: 3, only: undefined, etcd: '/usr/bin/etcd' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
+    else if (a === '--repeat') opts.repeat = Math.max(1, Number(argv[++i] ?? '3'));
     else if (a === '--only') opts.only = (argv[++i] ?? '').split(',');
     else if (a === '--etcd') opts.etcd = argv[++i] ?? opts.etcd;
     else throw new Error(`unknown argument ${a}`);
@@ -171,6 +181,21 @@ function workloads(quick: boolean): Workload[] {
   ];
 }
 
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function medianResult(rs: BenchResult[]): BenchResult {
+  return {
+    ops_per_s: median(rs.map((r) => r.ops_per_s)),
+    p50_ms: median(rs.map((r) => r.p50_ms)),
+    p99_ms: median(rs.map((r) => r.p99_ms)),
+    errors: rs.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
 function fmt(x: number, digits = 0): string {
   return x.toFixed(digits).padStart(9);
 }
@@ -180,14 +205,22 @@ async function main(): Promise<void> {
   buildEtcdbench();
   const ours = [process.execPath, join(repoRoot, 'dist', 'src', 'cmd', 'etcd', 'main.js')];
   let list = workloads(opts.quick);
-  if (opts.only) list = list.filter((w) => opts.only!.some((o) => w.name.startsWith(o)));
+  if (opts.only)
+    list = list.filter((w) => opts.only!.some((o) => w.name === o || w.name.startsWith(`${o} `)));
   const etcd = await startServer([opts.etcd], 'etcd');
   const ts = await startServer(ours, 'etcd-ts');
+  console.log(`medians of ${opts.repeat} alternating run(s) per workload`);
   console.log('workload            etcd ops/s   p50 ms   p99 ms | etcd-ts ops/s   p50 ms   p99 ms | ratio');
   try {
     for (const w of list) {
-      const a = runBench(etcd.endpoint, w);
-      const b = runBench(ts.endpoint, w);
+      const runsA: BenchResult[] = [];
+      const runsB: BenchResult[] = [];
+      for (let r = 0; r < opts.repeat; r++) {
+        runsA.push(runBench(etcd.endpoint, w));
+        runsB.push(runBench(ts.endpoint, w));
+      }
+      const a = medianResult(runsA);
+      const b = medianResult(runsB);
       const ratio = b.ops_per_s / a.ops_per_s;
       console.log(
         `${w.name.padEnd(18)} ${fmt(a.ops_per_s)}  ${fmt(a.p50_ms, 2)} ${fmt(a.p99_ms, 2)} | ${fmt(b.ops_per_s)}     ${fmt(b.p50_ms, 2)} ${fmt(b.p99_ms, 2)} | ${ratio.toFixed(2)}` +
