@@ -30,11 +30,11 @@ describe('revision keys', () => {
 describe('KeyValue records', () => {
   test('round trip including big counters and negative lease ids', () => {
     const kv: KeyValue = {
-      key: new Uint8Array([0, 1, 255]),
+      key: Buffer.from([0, 1, 255]),
       createRevision: 2 ** 50 + 1,
       modRevision: 300,
       version: 1,
-      value: new Uint8Array(1000).fill(7),
+      value: Buffer.alloc(1000, 7),
       lease: -5n,
     };
     assert.deepEqual(decodeKeyValue(encodeKeyValue(kv)), kv);
@@ -45,11 +45,11 @@ describe('KeyValue records', () => {
   test('matches the protobuf bytes etcd writes', () => {
     // mvccpb.KeyValue{Key:"a", CreateRevision:2, ModRevision:3, Version:2, Value:"2"} marshalled by gogo.
     const bytes = encodeKeyValue({
-      key: new Uint8Array([0x61]),
+      key: Buffer.from([0x61]),
       createRevision: 2,
       modRevision: 3,
       version: 2,
-      value: new Uint8Array([0x32]),
+      value: Buffer.from([0x32]),
       lease: 0n,
     });
     assert.equal(Buffer.from(bytes).toString('hex'), '0a0161100218032002' + '2a0132');

@@ -3,7 +3,14 @@
 // absent value cannot be told from an empty one) and the other targets compare
 // against zero (version, create and mod revision 0, lease 0).
 
-import { type Compare, CompareResult, CompareTarget, type Int64Like, type KeyValue } from './types.js';
+import {
+  type Compare,
+  CompareResult,
+  CompareTarget,
+  EMPTY_BYTES,
+  type Int64Like,
+  type KeyValue,
+} from './types.js';
 
 type Operand = { kind: 'int'; value: bigint } | { kind: 'bytes'; value: Uint8Array };
 
@@ -75,11 +82,11 @@ function compareOne(c: Compare, operand: Operand, kv: KeyValue): boolean {
 }
 
 const ZERO_KV: KeyValue = {
-  key: new Uint8Array(0),
+  key: EMPTY_BYTES,
   createRevision: 0,
   modRevision: 0,
   version: 0,
-  value: new Uint8Array(0),
+  value: EMPTY_BYTES,
   lease: 0n,
 };
 

@@ -4,7 +4,7 @@
 // the hot path; it also keeps hashKV equal to etcd's for the same history.
 
 import { assertInvariant } from './errors.js';
-import type { KeyValue } from './types.js';
+import { asBuffer, EMPTY_BYTES, type KeyValue } from './types.js';
 
 const TAG_KEY = 0x0a;
 const TAG_CREATE = 0x10;
@@ -148,11 +148,11 @@ class Reader {
 /** Decodes a record. The key and value returned are views into `buf`, which the caller must own. */
 export function decodeKeyValue(buf: Uint8Array): KeyValue {
   const kv: KeyValue = {
-    key: new Uint8Array(0),
+    key: EMPTY_BYTES,
     createRevision: 0,
     modRevision: 0,
     version: 0,
-    value: new Uint8Array(0),
+    value: EMPTY_BYTES,
     lease: 0n,
   };
   const r = new Reader(buf);
@@ -160,7 +160,7 @@ export function decodeKeyValue(buf: Uint8Array): KeyValue {
     const tag = r.byte();
     switch (tag) {
       case TAG_KEY:
-        kv.key = r.bytes();
+        kv.key = asBuffer(r.bytes());
         break;
       case TAG_CREATE:
         kv.createRevision = r.uint();
@@ -172,7 +172,7 @@ export function decodeKeyValue(buf: Uint8Array): KeyValue {
         kv.version = r.uint();
         break;
       case TAG_VALUE:
-        kv.value = r.bytes();
+        kv.value = asBuffer(r.bytes());
         break;
       case TAG_LEASE:
         kv.lease = BigInt.asIntN(64, r.bigUint());

@@ -4,7 +4,7 @@
 // limit cut are then applied here. `count` stays the number of keys in the range
 // before any filter or limit.
 
-import { type KeyValue, type RangeRequest, SortOrder, SortTarget } from './types.js';
+import { EMPTY_BYTES, type KeyValue, type RangeRequest, SortOrder, SortTarget } from './types.js';
 
 /** How many records to fetch from the store for `req` (0 = all). */
 export function fetchLimit(req: RangeRequest): number {
@@ -88,7 +88,7 @@ export function finishRange(req: RangeRequest, kvs: KeyValue[]): FinishedRange {
     more = true;
   }
   if (req.keysOnly) {
-    for (const kv of out) kv.value = new Uint8Array(0);
+    for (const kv of out) kv.value = EMPTY_BYTES;
   }
   return { kvs: out, more };
 }

@@ -18,9 +18,11 @@ import { deleteRangeOp, isTxnReadOnly, putOp, rangeOp, txnOp, unpackOp } from '.
 import { decodeRevision, encodeRevision, type Revision, revisionId } from './revision.js';
 import { bytesToKey, keyToBytes, type RangeEnd, TreeIndex } from './tree-index.js';
 import {
+  asBuffer,
   type CompactResult,
   type DeleteRangeRequest,
   type DeleteRangeResult,
+  EMPTY_BYTES,
   type Event,
   EventType,
   emptyHeader,
@@ -451,8 +453,8 @@ export class MvccStore {
     const before = this.index.get(keyStr, rev.main);
     const prevKv = before === undefined ? undefined : this.readRecord(before.modified);
     const kv: KeyValue = {
-      key,
-      value,
+      key: asBuffer(key),
+      value: asBuffer(value),
       createRevision: before === undefined ? rev.main : before.created.main,
       modRevision: rev.main,
       version: (before?.version ?? 0) + 1,
@@ -633,10 +635,10 @@ export class MvccStore {
 }
 
 const EMPTY_KV: KeyValue = {
-  key: new Uint8Array(0),
+  key: EMPTY_BYTES,
   createRevision: 0,
   modRevision: 0,
   version: 0,
-  value: new Uint8Array(0),
+  value: EMPTY_BYTES,
   lease: 0n,
 };

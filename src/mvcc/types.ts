@@ -6,12 +6,17 @@
 /** A 64-bit integer as either generated shape gives it (revisions are numbers, oneof members bigint). */
 export type Int64Like = number | bigint;
 
+/**
+ * Keys and values leave mvcc as Buffers (what LMDB and the request decoders
+ * produce anyway), so results are the generated response messages' shapes
+ * with no conversion or cast at the API boundary.
+ */
 export interface KeyValue {
-  key: Uint8Array;
+  key: Buffer;
   createRevision: number;
   modRevision: number;
   version: number;
-  value: Uint8Array;
+  value: Buffer;
   lease: bigint;
 }
 
@@ -195,6 +200,13 @@ export interface HashKVResult {
   compactRevision: number;
   revision: number;
 }
+
+/** A zero-copy Buffer view of bytes (request fields are Buffers already; tests may pass plain arrays). */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;

@@ -70,3 +70,9 @@ export class AlarmStore {
     return [];
   }
 }
+
+/** The alarm store as the applier uses it. */
+export interface AlarmApplier {
+  apply(action: AlarmRequest_AlarmAction, a: AlarmMember): AlarmMember[];
+  has(type: AlarmType): boolean;
+}

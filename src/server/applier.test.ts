@@ -4,7 +4,9 @@ import { MvccError } from '../mvcc/errors.js';
 import type { PutResult } from '../mvcc/types.js';
 import { encodeConfChange } from '../raft/confchange-codec.js';
 import { ConfChangeType, type Entry, EntryType } from '../raft/types.js';
-import { Applier, type ApplyResult } from './applier.js';
+import { AppliedEvents } from './applied-events.js';
+import { Applier } from './applier.js';
+import { QuotaStage, StoreStage } from './apply-stages.js';
 import type { KvBackend } from './backend.js';
 import { encodeInternalRequest } from './internal-request.js';
 import { encodeMemberContext, Membership } from './membership.js';
@@ -60,11 +62,13 @@ describe('applier', () => {
     const membership = new Membership(1n);
     const waits = new WaitRegistry(10);
     const confChanges: bigint[] = [];
+    const alarms = { apply: () => [], has: () => false };
+    const store = new StoreStage({ backend, membership, alarms, events: new AppliedEvents() });
     const applier = new Applier(
       {
         backend,
         membership,
-        alarms: { apply: () => [], has: () => false },
+        stages: new QuotaStage(store, alarms),
         waits,
         applyConfChangeToRaft: (cc) => {
           confChanges.push(cc.nodeId);
@@ -81,8 +85,8 @@ describe('applier', () => {
       type: EntryType.ConfChange,
       data: encodeConfChange({ type: ConfChangeType.AddNode, nodeId: 9n, context: encodeMemberContext(m) }),
     };
-    const waitPut = waits.register(50n);
-    const waitCompact = waits.register(51n);
+    const waitPut = waits.register(50n, 'put');
+    const waitCompact = waits.register(51n, 'compaction');
     const compact: Entry = {
       term: 2,
       index: 6,
@@ -109,8 +113,8 @@ describe('applier', () => {
       ['mark', 5],
       ['compact', 6],
     ]);
-    const r = (await waitPut) as ApplyResult;
-    assert.equal(r.kind, 'put');
+    const r = await waitPut;
+    assert.equal(r.rev, 4);
     await assert.rejects(waitCompact, /compacted/);
     assert.equal(applier.appliedIndex, 6);
     assert.throws(() => applier.applyEntries([put(8, 1n)]), /not next/);

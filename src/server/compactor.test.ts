@@ -15,25 +15,28 @@ describe('auto-compaction', () => {
 
   test('periodic: compacts the revision from one period ago, only as leader', async () => {
     let rev = 10;
-    let leader = true;
+    let leadership: (isLeader: boolean) => void = () => undefined;
     const compacted: number[] = [];
     const c = new Compactor(
       compactorPlan('periodic', '200ms'),
       {
         currentRevision: () => rev,
-        isLeaderNow: () => leader,
+        onLeadership: (listener) => {
+          leadership = listener;
+          return () => undefined;
+        },
         compact: async (r) => {
           compacted.push(r);
         },
       },
       nopLogger(),
     );
-    c.start();
+    c.start(true);
     const grow = setInterval(() => {
       rev += 1;
     }, 10);
     await new Promise((r) => setTimeout(r, 330));
-    leader = false;
+    leadership(false);
     const atStepDown = compacted.length;
     await new Promise((r) => setTimeout(r, 300));
     c.stop();

@@ -14,7 +14,8 @@ const REVISION_MODE_INTERVAL_MS = 5 * 60_000;
 
 export interface CompactorTarget {
   currentRevision(): number;
-  isLeaderNow(): boolean;
+  /** Subscribes to leadership changes (etcd pauses the compactor on followers); returns an unsubscribe. */
+  onLeadership(listener: (isLeader: boolean) => void): () => void;
   /** Proposes a compaction; rejects with etcd's errors. */
   compact(revision: number): Promise<unknown>;
 }
@@ -46,6 +47,9 @@ export class Compactor {
   private baseIntervalMs = 0;
   private lastRevisionCompacted = 0;
   private busy = false;
+  /** Only the leader compacts: the leadership signal resumes and pauses the compactor. */
+  private leading = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly plan: CompactorPlan,
@@ -53,7 +57,11 @@ export class Compactor {
     private readonly log: Logger,
   ) {}
 
-  start(): void {
+  start(isLeaderNow: boolean): void {
+    this.leading = isLeaderNow;
+    this.unsubscribe = this.target.onLeadership((leading) => {
+      this.leading = leading;
+    });
     if (this.plan.mode === 'periodic') {
       const period = this.plan.periodMs;
       const retryMs = Math.min(period, HOUR_MS) / 10;
@@ -70,6 +78,7 @@ export class Compactor {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.unsubscribe?.();
   }
 
   private periodicTick(periodMs: number, keep: number): void {
@@ -78,7 +87,7 @@ export class Compactor {
       this.sample(keep);
       return;
     }
-    if (!this.target.isLeaderNow()) {
+    if (!this.leading) {
       this.sample(keep);
       return;
     }
@@ -96,7 +105,7 @@ export class Compactor {
   }
 
   private revisionTick(retention: number): void {
-    if (this.busy || !this.target.isLeaderNow()) return;
+    if (this.busy || !this.leading) return;
     const rev = this.target.currentRevision() - retention;
     if (rev <= 0 || rev === this.lastRevisionCompacted) return;
     this.run(rev, { 'revision-compaction-retention': retention }, () => {

@@ -8,37 +8,21 @@ import {
   AlarmRequest,
   CompactionRequest,
   DeleteRangeRequest,
+  LeaseGrantRequest,
+  LeaseRevokeRequest,
   PutRequest,
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
+import type { InternalOp, InternalRequest, MemberAttrSet } from './ops.js';
 import { decodePutRequestFast, putRequestSize, writePutRequest } from './put-codec.js';
 import { delimitedSize, fitsVarint64, varint64Size, writeVarint, writeVarint64 } from './wire.js';
-
-/** A member publishing its name and client URLs (etcd 3.5's ClusterMemberAttrSetRequest). */
-export interface MemberAttrSet {
-  memberId: bigint;
-  name: string;
-  clientUrls: string[];
-}
-
-export type InternalOp =
-  | { kind: 'put'; req: PutRequest }
-  | { kind: 'deleteRange'; req: DeleteRangeRequest }
-  | { kind: 'txn'; req: TxnRequest }
-  | { kind: 'compaction'; req: CompactionRequest }
-  | { kind: 'alarm'; req: AlarmRequest }
-  | { kind: 'memberAttrSet'; req: MemberAttrSet };
-
-export interface InternalRequest {
-  /** Unique per proposing member; the applier resolves the proposer's waiter with it. */
-  id: bigint;
-  op: InternalOp;
-}
 
 const FIELD_PUT = 4;
 const FIELD_DELETE_RANGE = 5;
 const FIELD_TXN = 6;
 const FIELD_COMPACTION = 7;
+const FIELD_LEASE_GRANT = 8;
+const FIELD_LEASE_REVOKE = 9;
 const FIELD_ALARM = 10;
 const FIELD_HEADER = 100;
 const FIELD_MEMBER_ATTR_SET = 1301;
@@ -91,6 +75,12 @@ export function encodeInternalRequest(r: InternalRequest): Uint8Array {
       break;
     case 'alarm':
       AlarmRequest.encode(op.req, w.tag(FIELD_ALARM, WireType.LengthDelimited).fork()).join();
+      break;
+    case 'leaseGrant':
+      LeaseGrantRequest.encode(op.req, w.tag(FIELD_LEASE_GRANT, WireType.LengthDelimited).fork()).join();
+      break;
+    case 'leaseRevoke':
+      LeaseRevokeRequest.encode(op.req, w.tag(FIELD_LEASE_REVOKE, WireType.LengthDelimited).fork()).join();
       break;
     case 'memberAttrSet':
       encodeMemberAttrSet(op.req, w.tag(FIELD_MEMBER_ATTR_SET, WireType.LengthDelimited).fork()).join();
@@ -168,6 +158,12 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
         break;
       case FIELD_ALARM:
         op = { kind: 'alarm', req: AlarmRequest.decode(body) };
+        break;
+      case FIELD_LEASE_GRANT:
+        op = { kind: 'leaseGrant', req: LeaseGrantRequest.decode(body) };
+        break;
+      case FIELD_LEASE_REVOKE:
+        op = { kind: 'leaseRevoke', req: LeaseRevokeRequest.decode(body) };
         break;
       case FIELD_MEMBER_ATTR_SET:
         op = { kind: 'memberAttrSet', req: decodeMemberAttrSet(body) };

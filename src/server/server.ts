@@ -1,45 +1,36 @@
-// One etcd member: owns the raft loop, the applier, the request waiters and
-// the read path, and offers the operations the client API needs. Everything
-// here runs on Node's single thread; the ready loop is the only writer of
-// raft state, so no locking is needed anywhere.
+// One etcd member: wires the raft loop, the applier and its stages, the
+// proposer and the read path together, runs the member's lifecycle (start,
+// fast election of a lone voter, publishing itself, stop), and offers one
+// object per client API port (kv, cluster, maintenance, health). Everything
+// runs on Node's single thread; the ready loop is the only writer of raft
+// state, so no locking is needed anywhere.
 import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import type { DeleteRangeRequest, PutRequest, RangeRequest, TxnRequest } from '../mvcc/types.js';
-import { type AlarmMember, AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
-import { type HardState, NONE, type SoftState, StateType } from '../raft/types.js';
-import { AlarmStore, alarmText } from './alarms.js';
+import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import { NONE, StateType } from '../raft/types.js';
+import { AlarmStore } from './alarms.js';
+import { AppliedEvents } from './applied-events.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
-import { Applier, type ApplyResult } from './applier.js';
+import { Applier } from './applier.js';
+import { QuotaStage, StoreStage } from './apply-stages.js';
 import type { BootedStorage } from './bootstrap.js';
-import { Errors, type ServerError, toServerError } from './errors.js';
-import { encodeInternalRequest, type InternalOp } from './internal-request.js';
-import type { Member } from './membership.js';
-import { putCost, txnCost } from './quota.js';
+import { DefragGate } from './defrag-gate.js';
+import { Errors, type ServerError } from './errors.js';
+import { MemberKv } from './member-kv.js';
+import { MemberMaintenance } from './member-maintenance.js';
+import { MemberState } from './member-state.js';
+import type { OpHandlers } from './ops.js';
+import type { ClusterPort, HealthPort, KvPort, MaintenancePort } from './ports.js';
+import { Proposer } from './proposer.js';
+import { BackendQuota } from './quota.js';
 import { NO_PEERS, RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
-import { isTxnReadOnly, readOnlyTxn } from './read-txn.js';
 import { RequestIdGenerator } from './request-id.js';
-import type {
-  CompactOutcome,
-  DeleteOutcome,
-  Header,
-  PutOutcome,
-  RangeOutcome,
-  StatusOutcome,
-  TxnOutcome,
-} from './results.js';
-import { TooManyWaitersError, WaitRegistry } from './wait.js';
+import { WaitRegistry } from './wait.js';
 
-export interface CompactionRequest {
-  revision: number;
-  physical?: boolean;
-}
-
-export const SERVER_VERSION = '3.4.23';
+export { SERVER_VERSION } from './member-maintenance.js';
 export const CLUSTER_VERSION = '3.4.0';
 
-/** etcd refuses new proposals when the applier lags the commit index this much. */
-const MAX_GAP_COMMIT_APPLY = 5000;
 const MAX_PENDING_REQUESTS = 100_000;
 const MAX_QUEUED_READS = 100_000;
 const READ_INDEX_RETRY_MS = 500;
@@ -50,27 +41,27 @@ const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 export class EtcdServer {
   readonly memberId: bigint;
   readonly clusterId: bigint;
+  readonly state: MemberState;
+  /** What the store applied, once per revision: watchers and lease attachments listen. */
+  readonly appliedEvents = new AppliedEvents();
+  readonly kv: KvPort;
+  readonly cluster: ClusterPort;
+  readonly maintenance: MaintenancePort;
+  readonly health: HealthPort;
   private readonly waits = new WaitRegistry(MAX_PENDING_REQUESTS);
   private readonly appliedWaiters: AppliedIndexWaiters;
   private readonly applier: Applier;
   private readonly loop: RaftLoop;
   private readonly reads: ReadIndexBatcher;
-  private readonly ids: RequestIdGenerator;
+  private readonly proposer: Proposer;
   private readonly requestTimeoutMs: number;
-  private term = 0;
-  private commitIndex = 0;
-  private leader: bigint = NONE;
-  private isLeader = false;
-  private leaderWaiters: Array<() => void> = [];
+  private readonly alarms: AlarmStore;
+  private readonly commitAtStart: number;
   private stopped = false;
   private published = false;
   private readonly readyPromise: Promise<void>;
   private resolveReady: () => void = () => undefined;
-  private fastElectionDone = false;
-  private readonly alarms: AlarmStore;
-  private readonly quotaBytes: number;
-  private defragging: Promise<void> | undefined;
-  private readonly commitAtStart: number;
+  private fastElectionTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -80,14 +71,11 @@ export class EtcdServer {
   ) {
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
-    this.requestTimeoutMs = 5000 + 2 * cfg.electionTimeoutMs;
     const hs = boot.storage.initialState().hardState;
-    this.term = hs.term;
-    this.commitIndex = hs.commit;
+    this.state = new MemberState(boot.memberId, boot.clusterId, hs);
     this.commitAtStart = hs.commit;
-    this.ids = new RequestIdGenerator(boot.memberId, Date.now());
+    this.requestTimeoutMs = 5000 + 2 * cfg.electionTimeoutMs;
     this.alarms = new AlarmStore(boot.backend);
-    this.quotaBytes = effectiveQuotaBackendBytes(cfg);
     // No lessor yet: every lease id is unknown, so a put naming one fails at
     // apply time with "requested lease not found", as etcd does.
     boot.backend.setLeaseChecker(() => false);
@@ -96,7 +84,7 @@ export class EtcdServer {
       {
         backend: boot.backend,
         membership: boot.membership,
-        alarms: this.alarms,
+        stages: this.buildStages(),
         waits: this.waits,
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
@@ -120,8 +108,8 @@ export class EtcdServer {
       snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_ENTRIES,
       maxSnapshots: cfg.maxSnapshots,
       snapshotIndex: boot.snapshotIndex,
-      onSoftState: (s) => this.onSoftState(s),
-      onHardState: (h) => this.onHardState(h),
+      onSoftState: (s) => this.onLeaderChange(this.state.applySoftState(s)),
+      onHardState: (h) => this.state.applyHardState(h),
       onFatal: (err) => this.fail(err),
     });
     this.reads = new ReadIndexBatcher(
@@ -139,9 +127,86 @@ export class EtcdServer {
       (boot.memberId << 16n) ^ BigInt(Date.now() & 0xffff),
     );
     this.loop.setReadBatcher(this.reads);
+    this.proposer = new Proposer({
+      node: boot.node,
+      state: this.state,
+      waits: this.waits,
+      ids: new RequestIdGenerator(boot.memberId, Date.now()),
+      log,
+      maxRequestBytes: cfg.maxRequestBytes,
+      requestTimeoutMs: this.requestTimeoutMs,
+      appliedIndex: () => this.applier.appliedIndex,
+      wake: () => this.loop.wake(),
+      stopped: () => this.stopped,
+    });
+    const defrag = new DefragGate();
+    const quota = this.buildQuota();
+    const barrier = () => this.linearizableBarrier();
+    this.kv = new MemberKv({
+      state: this.state,
+      proposer: this.proposer,
+      backend: boot.backend,
+      quota,
+      defrag,
+      linearizableBarrier: barrier,
+    });
+    this.maintenance = new MemberMaintenance({
+      state: this.state,
+      proposer: this.proposer,
+      backend: boot.backend,
+      alarms: this.alarms,
+      defrag,
+      log,
+      appliedIndex: () => this.applier.appliedIndex,
+      exclusive: (fn) => this.loop.exclusive(fn),
+    });
+    this.cluster = { members: () => boot.membership.list(), header: () => this.state.header(0) };
+    this.health = this.buildHealth();
     this.readyPromise = new Promise((resolve) => {
       this.resolveReady = resolve;
     });
+  }
+
+  /** quota → store, in etcd's order (auth and lease stages join with their features). */
+  private buildStages(): OpHandlers {
+    const store = new StoreStage({
+      backend: this.boot.backend,
+      membership: this.boot.membership,
+      alarms: this.alarms,
+      events: this.appliedEvents,
+    });
+    return new QuotaStage(store, this.alarms);
+  }
+
+  private buildQuota(): BackendQuota {
+    const backend = this.boot.backend;
+    return new BackendQuota({
+      quotaBytes: effectiveQuotaBackendBytes(this.cfg),
+      backendSizeBytes: () => backend.sizeBytes(),
+      ownNoSpaceRaised: () => this.alarms.list(AlarmType.NOSPACE).some((a) => a.memberID === this.memberId),
+      raiseNoSpace: () =>
+        this.maintenance.alarm({
+          action: AlarmRequest_AlarmAction.ACTIVATE,
+          memberID: this.memberId,
+          alarm: AlarmType.NOSPACE,
+        }),
+      warn: (msg, fields) => this.log.warn(msg, fields),
+    });
+  }
+
+  private buildHealth(): HealthPort {
+    return {
+      hasLeader: () => this.state.hasLeader(),
+      isLeader: () => this.state.isLeader,
+      onLeaderChange: (listener) => this.state.onLeaderChange((leader) => listener(leader !== NONE)),
+      probe: (timeoutMs) =>
+        withTimeout(this.linearizableBarrier(), timeoutMs, Errors.timeout).then(
+          () => true,
+          () => false,
+        ),
+      clusterVersion: () => (this.published ? CLUSTER_VERSION : undefined),
+      status: () => this.maintenance.status(),
+    };
   }
 
   /** Starts ticking and applying; resolves once this member is published and can serve clients. */
@@ -155,21 +220,18 @@ export class EtcdServer {
     return this.readyPromise;
   }
 
-  private fastElectionTimer: NodeJS.Timeout | undefined;
-
   /**
    * A member that is the only voter need not wait a whole election timeout:
    * once it has applied what was committed before (pending conf changes block
    * a campaign), it campaigns at once, as etcd fast-forwards its ticks.
    */
   private maybeFastElect(): void {
-    if (this.fastElectionDone || this.stopped) return;
+    if (this.stopped) return;
     const st = this.boot.node.status();
     // raft's commit index covers the bootstrap entries of a fresh member too.
     if (this.applier.appliedIndex < Math.max(this.commitAtStart, st.hardState.commit)) return;
+    clearInterval(this.fastElectionTimer);
     const voters = st.confState.voters;
-    this.fastElectionDone = true;
-    if (this.fastElectionTimer !== undefined) clearInterval(this.fastElectionTimer);
     if (voters.length === 1 && voters[0] === this.memberId && st.softState.state !== StateType.Leader) {
       this.boot.node.campaign();
       this.loop.wake();
@@ -184,89 +246,8 @@ export class EtcdServer {
     return this.readyPromise;
   }
 
-  // ---- state -------------------------------------------------------------
-
-  header(revision: number): Header {
-    return { clusterId: this.clusterId, memberId: this.memberId, revision, raftTerm: this.term };
-  }
-
   currentRevision(): number {
     return this.boot.backend.currentRevision();
-  }
-
-  members(): Member[] {
-    return this.boot.membership.list();
-  }
-
-  leaderId(): bigint {
-    return this.leader;
-  }
-
-  status(): StatusOutcome {
-    const backend = this.boot.backend;
-    const size = backend.sizeBytes();
-    return {
-      header: this.header(backend.currentRevision()),
-      version: SERVER_VERSION,
-      dbSize: size,
-      leader: this.leader,
-      raftIndex: this.commitIndex,
-      raftTerm: this.term,
-      raftAppliedIndex: this.applier.appliedIndex,
-      errors: this.alarms.list().map(alarmText),
-      dbSizeInUse: backend.sizeInUseBytes(),
-      isLearner: false,
-    };
-  }
-
-  // ---- writes ------------------------------------------------------------
-
-  async put(req: PutRequest): Promise<PutOutcome> {
-    if (this.overQuota(putCost(req))) await this.refuseOverQuota();
-    const r = await this.propose({ kind: 'put', req: req as never });
-    if (r.kind !== 'put') throw new Error(`put: applier answered ${r.kind}`);
-    const out: PutOutcome = { header: this.header(r.result.rev) };
-    if (r.result.prevKv !== undefined) out.prevKv = r.result.prevKv;
-    return out;
-  }
-
-  async deleteRange(req: DeleteRangeRequest): Promise<DeleteOutcome> {
-    const r = await this.propose({ kind: 'deleteRange', req: req as never });
-    if (r.kind !== 'deleteRange') throw new Error(`deleteRange: applier answered ${r.kind}`);
-    return { header: this.header(r.result.rev), deleted: r.result.deleted, prevKvs: r.result.prevKvs };
-  }
-
-  async txn(req: TxnRequest): Promise<TxnOutcome> {
-    if (isTxnReadOnly(req)) {
-      await this.linearizableBarrier();
-      if (this.defragging !== undefined) await this.defragging;
-      const r = readOnlyTxn(this.boot.backend, req);
-      return { header: this.header(r.rev), succeeded: r.succeeded, responses: r.responses };
-    }
-    if (this.overQuota(txnCost(req))) await this.refuseOverQuota();
-    const r = await this.propose({ kind: 'txn', req: req as never });
-    if (r.kind !== 'txn') throw new Error(`txn: applier answered ${r.kind}`);
-    return {
-      header: this.header(r.result.rev),
-      succeeded: r.result.succeeded,
-      responses: r.result.responses,
-    };
-  }
-
-  async compact(req: CompactionRequest): Promise<CompactOutcome> {
-    const r = await this.propose({ kind: 'compaction', req: req as never });
-    if (r.kind !== 'compaction') throw new Error(`compact: applier answered ${r.kind}`);
-    if (req.physical) await r.done;
-    return { header: this.header(r.revision) };
-  }
-
-  // ---- reads -------------------------------------------------------------
-
-  async range(req: RangeRequest): Promise<RangeOutcome> {
-    if (!req.serializable) await this.linearizableBarrier();
-    if (this.defragging !== undefined) await this.defragging;
-    const r = this.boot.backend.range(req);
-    return { header: this.header(r.revision), kvs: r.kvs, more: r.more, count: r.count };
   }
 
   /** Returns once this member has applied everything committed before the call (raft ReadIndex). */
@@ -276,137 +257,28 @@ export class EtcdServer {
     await withTimeout(this.appliedWaiters.wait(index), this.requestTimeoutMs, Errors.timeoutWaitApplied);
   }
 
-  // ---- quota and alarms --------------------------------------------------
-
-  /**
-   * etcd's backend quota: a write that would take the backend past the quota
-   * raises the NOSPACE alarm (through raft, so every member sees it) and fails.
-   * A write with no cost (a read-only txn) always passes.
-   */
-  private overQuota(cost: number): boolean {
-    // Checked synchronously: an awaited async check costs every write a promise and a microtask turn.
-    return cost !== 0 && this.boot.backend.sizeBytes() + cost >= this.quotaBytes;
-  }
-
-  /** Raises this member's NOSPACE alarm if it is not raised yet; always throws. */
-  private async refuseOverQuota(): Promise<never> {
-    const mine = this.alarms.list(AlarmType.NOSPACE).some((a) => a.memberID === this.memberId);
-    if (!mine) {
-      this.log.warn('database space exceeded; raising NOSPACE alarm', {
-        'quota-size-bytes': this.quotaBytes,
-        'backend-size-bytes': this.boot.backend.sizeBytes(),
-      });
-      await this.alarm(AlarmRequest_AlarmAction.ACTIVATE, this.memberId, AlarmType.NOSPACE);
-    }
-    throw Errors.noSpace();
-  }
-
-  /** GET answers from this member's applied state; ACTIVATE/DEACTIVATE go through raft. */
-  async alarm(action: AlarmRequest_AlarmAction, memberID: bigint, alarm: AlarmType): Promise<AlarmMember[]> {
-    if (action === AlarmRequest_AlarmAction.GET) {
-      return this.alarms.list(alarm).filter((a) => memberID === 0n || a.memberID === memberID);
-    }
-    const r = await this.propose({ kind: 'alarm', req: { action, memberID, alarm } });
-    if (r.kind !== 'alarm') throw new Error(`alarm: applier answered ${r.kind}`);
-    return r.alarms;
-  }
-
-  // ---- maintenance -------------------------------------------------------
-
-  /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */
-  defragment(): Promise<void> {
-    if (this.defragging === undefined) {
-      this.log.info('starting defragment');
-      this.defragging = this.loop
-        .exclusive(() => this.boot.backend.defragment())
-        .then(() => this.log.info('finished defragment'))
-        .finally(() => {
-          this.defragging = undefined;
-        });
-    }
-    return this.defragging;
-  }
-
-  async hashKV(revision: number): Promise<{ header: Header; hash: number; compactRevision: number }> {
-    if (this.defragging !== undefined) await this.defragging;
-    const r = this.boot.backend.hashKV(revision);
-    return { header: this.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
-  }
-
-  /** Writes a consistent copy of the backend to `path` (for Maintenance.Snapshot). */
-  async backendSnapshotTo(path: string): Promise<void> {
-    if (this.defragging !== undefined) await this.defragging;
-    await this.boot.backend.snapshotTo(path);
-  }
-
-  // ---- proposals ---------------------------------------------------------
-
-  private async propose(op: InternalOp): Promise<ApplyResult> {
-    if (this.stopped) throw Errors.stopped();
-    const id = this.ids.next();
-    const data = encodeInternalRequest({ id, op });
-    if (data.length > this.cfg.maxRequestBytes) throw Errors.requestTooLarge();
-    if (this.commitIndex - this.applier.appliedIndex > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
-    const deadline = Date.now() + this.requestTimeoutMs;
-    if (this.leader === NONE) await this.waitForLeader(deadline);
-    let pending: Promise<unknown>;
-    try {
-      pending = this.waits.register(id);
-    } catch (err) {
-      if (err instanceof TooManyWaitersError) throw Errors.tooManyRequests();
-      throw err;
-    }
-    try {
-      this.boot.node.propose(data);
-    } catch (err) {
-      this.waits.fail(id, Errors.timeout());
-      pending.catch(() => undefined);
-      this.log.debug('proposal dropped', { error: (err as Error).message });
-      throw Errors.timeout();
-    }
-    this.loop.wake();
-    const timer = setTimeout(() => this.waits.fail(id, Errors.timeout()), Math.max(0, deadline - Date.now()));
-    try {
-      return (await pending) as ApplyResult;
-    } catch (err) {
-      throw toServerError(err);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private waitForLeader(deadline: number): Promise<void> {
-    if (this.leader !== NONE) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          this.leaderWaiters = this.leaderWaiters.filter((w) => w !== onLeader);
-          reject(Errors.timeout());
-        },
-        Math.max(0, deadline - Date.now()),
-      );
-      const onLeader = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.leaderWaiters.push(onLeader);
-    });
+  /** Proposes a compaction (the auto-compactor's way in). */
+  compact(revision: number): Promise<unknown> {
+    return this.kv.compact({ revision, physical: false });
   }
 
   /** Proposes this member's name and client URLs until it is applied (etcd's publish). */
   private async publish(): Promise<void> {
-    const op: InternalOp = {
-      kind: 'memberAttrSet',
-      req: { memberId: this.memberId, name: this.cfg.name, clientUrls: [...this.cfg.advertiseClientUrls] },
+    const req = {
+      memberId: this.memberId,
+      name: this.cfg.name,
+      clientUrls: [...this.cfg.advertiseClientUrls],
     };
     while (!this.stopped && !this.published) {
       try {
-        await this.propose(op);
+        await this.proposer.propose({ kind: 'memberAttrSet', req });
         this.published = true;
         this.log.info('published local member to cluster through raft', {
           'local-member-id': this.memberId.toString(16),
-          'local-member-attributes': `{Name:${this.cfg.name} ClientURLs:[${op.req.clientUrls.join(' ')}]}`,
+          'local-member-attributes': `{Name:${req.name} ClientURLs:[${req.clientUrls.join(' ')}]}`,
+          'request-path': '/0/members/' + this.memberId.toString(16) + '/attributes',
           'cluster-id': this.clusterId.toString(16),
+          'publish-timeout': `${this.requestTimeoutMs / 1000}s`,
         });
         this.resolveReady();
       } catch (err) {
@@ -420,32 +292,15 @@ export class EtcdServer {
     }
   }
 
-  // ---- raft state notifications -----------------------------------------
-
-  private onSoftState(s: SoftState): void {
-    if (s.leader !== this.leader) {
-      const from = this.leader;
-      this.leader = s.leader;
-      if (s.leader === NONE) {
-        const me = this.memberId.toString(16);
-        this.log.info(`raft.node: ${me} lost leader ${from.toString(16)} at term ${this.term}`);
-      } else {
-        const me = this.memberId.toString(16);
-        this.log.info(`raft.node: ${me} elected leader ${s.leader.toString(16)} at term ${this.term}`);
-        for (const w of this.leaderWaiters.splice(0)) w();
-      }
+  private onLeaderChange(previous: bigint | undefined): void {
+    if (previous === undefined) return;
+    const me = this.memberId.toString(16);
+    const term = this.state.term;
+    if (this.state.leader === NONE) {
+      this.log.info(`raft.node: ${me} lost leader ${previous.toString(16)} at term ${term}`);
+    } else {
+      this.log.info(`raft.node: ${me} elected leader ${this.state.leader.toString(16)} at term ${term}`);
     }
-    this.isLeader = s.state === StateType.Leader;
-  }
-
-  private onHardState(hs: HardState): void {
-    if (hs.term < this.term) throw new Error(`raft term went back: ${hs.term} < ${this.term}`);
-    this.term = hs.term;
-    this.commitIndex = hs.commit;
-  }
-
-  isLeaderNow(): boolean {
-    return this.isLeader;
   }
 
   // ---- shutdown ----------------------------------------------------------
@@ -458,7 +313,7 @@ export class EtcdServer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.fastElectionTimer !== undefined) clearInterval(this.fastElectionTimer);
+    clearInterval(this.fastElectionTimer);
     this.reads.stop(Errors.stopped());
     await this.loop.stop();
     this.waits.failAll(Errors.stopped());

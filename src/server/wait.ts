@@ -1,56 +1,85 @@
 // Requests waiting for their raft entry to be applied, keyed by request id.
 // The applier resolves a waiter with the result of applying the entry; a
-// request that gives up (timeout, shutdown) removes its waiter so the map
-// never holds more than `maxPending` entries.
+// request that gives up (timeout, shutdown) removes its waiter so the maps
+// never hold more than `maxPending` waiters.
+//
+// Waiters are kept per request kind: register() for a put yields a
+// Promise<PutResult>, and trigger() for a put only accepts a PutResult, so
+// the compiler checks the whole round trip with no cast.
+import type { OpKind, OpResults } from './ops.js';
 
 export class TooManyWaitersError extends Error {}
 
-interface Waiter {
-  resolve(value: unknown): void;
+interface Waiter<K extends OpKind> {
+  resolve(value: OpResults[K]): void;
   reject(err: Error): void;
 }
 
+type WaitersByKind = { [K in OpKind]: Map<bigint, Waiter<K>> };
+
 export class WaitRegistry {
-  private readonly waiters = new Map<bigint, Waiter>();
+  private readonly byKind: WaitersByKind = {
+    put: new Map(),
+    deleteRange: new Map(),
+    txn: new Map(),
+    compaction: new Map(),
+    alarm: new Map(),
+    memberAttrSet: new Map(),
+    leaseGrant: new Map(),
+    leaseRevoke: new Map(),
+  };
+  /** Every pending id and its kind: ids are unique across kinds. */
+  private readonly kinds = new Map<bigint, OpKind>();
 
   constructor(private readonly maxPending: number) {
     if (maxPending <= 0) throw new Error('WaitRegistry: maxPending must be positive');
   }
 
   get size(): number {
-    return this.waiters.size;
+    return this.kinds.size;
   }
 
-  /** Registers `id`; the promise settles when trigger/fail is called for it. */
-  register(id: bigint): Promise<unknown> {
-    if (this.waiters.has(id)) throw new Error(`WaitRegistry: duplicate request id ${id}`);
-    if (this.waiters.size >= this.maxPending) throw new TooManyWaitersError('too many pending requests');
-    return new Promise((resolve, reject) => {
-      this.waiters.set(id, { resolve, reject });
+  /** Registers `id` for a request of `kind`; the promise settles when trigger/fail is called for it. */
+  register<K extends OpKind>(id: bigint, kind: K): Promise<OpResults[K]> {
+    if (this.kinds.has(id)) throw new Error(`WaitRegistry: duplicate request id ${id}`);
+    if (this.kinds.size >= this.maxPending) throw new TooManyWaitersError('too many pending requests');
+    const waiters: Map<bigint, Waiter<K>> = this.byKind[kind];
+    return new Promise<OpResults[K]>((resolve, reject) => {
+      waiters.set(id, { resolve, reject });
+      this.kinds.set(id, kind);
     });
   }
 
   has(id: bigint): boolean {
-    return this.waiters.has(id);
+    return this.kinds.has(id);
   }
 
-  trigger(id: bigint, value: unknown): void {
-    const w = this.waiters.get(id);
+  /** Hands the result of applying request `id` to its waiter, if this member proposed it. */
+  trigger<K extends OpKind>(id: bigint, kind: K, value: OpResults[K]): void {
+    const waiters: Map<bigint, Waiter<K>> = this.byKind[kind];
+    const w = waiters.get(id);
     if (w === undefined) return;
-    this.waiters.delete(id);
+    waiters.delete(id);
+    this.kinds.delete(id);
     w.resolve(value);
   }
 
   fail(id: bigint, err: Error): void {
-    const w = this.waiters.get(id);
-    if (w === undefined) return;
-    this.waiters.delete(id);
-    w.reject(err);
+    const kind = this.kinds.get(id);
+    if (kind === undefined) return;
+    this.kinds.delete(id);
+    const w = this.byKind[kind].get(id);
+    this.byKind[kind].delete(id);
+    w?.reject(err);
   }
 
   failAll(err: Error): void {
-    const all = [...this.waiters.values()];
-    this.waiters.clear();
+    const all: Array<{ reject(err: Error): void }> = [];
+    for (const waiters of Object.values(this.byKind)) {
+      all.push(...waiters.values());
+      waiters.clear();
+    }
+    this.kinds.clear();
     for (const w of all) w.reject(err);
   }
 }

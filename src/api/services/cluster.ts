@@ -1,7 +1,7 @@
 // etcdserverpb.Cluster: the member list (changes come with the cluster work).
 import type { ClusterDefinition, MemberListResponse, Member as PbMember } from '../../pb/etcdserverpb/rpc.js';
 import type { Member } from '../../server/membership.js';
-import type { EtcdServer } from '../../server/server.js';
+import type { ClusterPort } from '../../server/ports.js';
 import type { ServiceImplementation } from '../grpc/types.js';
 import { guarded } from './errors.js';
 
@@ -15,12 +15,12 @@ export function toPbMember(m: Member): PbMember {
   };
 }
 
-export function clusterService(server: EtcdServer): ServiceImplementation<typeof ClusterDefinition> {
+export function clusterService(cluster: ClusterPort): ServiceImplementation<typeof ClusterDefinition> {
   return {
     memberList: guarded(async (): Promise<MemberListResponse> => {
       // etcd's Cluster service fills only cluster id, member id and raft term in
       // its headers (no revision), and clients print exactly that.
-      return { header: server.header(0), members: server.members().map(toPbMember) };
+      return { header: cluster.header(), members: cluster.members().map(toPbMember) };
     }),
   };
 }

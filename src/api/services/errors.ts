@@ -18,8 +18,3 @@ export function guarded<Req, Res>(fn: (req: Req) => Promise<Res>): (req: Req) =>
     }
   };
 }
-
-/** mvcc and the server use Uint8Array where the generated messages say Buffer; the wire encoding is the same. */
-export function asMessage<T>(value: unknown): T {
-  return value as T;
-}

@@ -20,31 +20,31 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../../pb/etcdserverpb/rpc.js';
-import type { EtcdServer } from '../../server/server.js';
+import type { KvPort } from '../../server/ports.js';
 import type { ServiceImplementation } from '../grpc/types.js';
-import { asMessage, guarded } from './errors.js';
+import { guarded } from './errors.js';
 
-export function kvService(server: EtcdServer, maxTxnOps: number): ServiceImplementation<typeof KVDefinition> {
+export function kvService(kv: KvPort, maxTxnOps: number): ServiceImplementation<typeof KVDefinition> {
   return {
     range: guarded(async (req: RangeRequest): Promise<RangeResponse> => {
       validateRangeRequest(req);
-      return asMessage<RangeResponse>(await server.range(req));
+      return kv.range(req);
     }),
     put: guarded(async (req: PutRequest): Promise<PutResponse> => {
       validatePutRequest(req);
-      return asMessage<PutResponse>(await server.put(req));
+      return kv.put(req);
     }),
     deleteRange: guarded(async (req: DeleteRangeRequest): Promise<DeleteRangeResponse> => {
       validateDeleteRangeRequest(req);
-      return asMessage<DeleteRangeResponse>(await server.deleteRange(req));
+      return kv.deleteRange(req);
     }),
     txn: guarded(async (req: TxnRequest): Promise<TxnResponse> => {
       validateTxnRequest(req, maxTxnOps);
       checkTxnDuplicates(req);
-      return asMessage<TxnResponse>(await server.txn(req));
+      return kv.txn(req);
     }),
     compact: guarded(async (req: CompactionRequest): Promise<CompactionResponse> => {
-      return asMessage<CompactionResponse>(await server.compact(req));
+      return kv.compact(req);
     }),
   };
 }

@@ -14,7 +14,7 @@ import type {
   SnapshotResponse,
   StatusResponse,
 } from '../../pb/etcdserverpb/rpc.js';
-import type { EtcdServer } from '../../server/server.js';
+import type { MaintenancePort } from '../../server/ports.js';
 import type { ResponseSink, ServiceImplementation } from '../grpc/types.js';
 import { guarded, toGrpcError } from './errors.js';
 
@@ -30,10 +30,10 @@ async function send(sink: ResponseSink<SnapshotResponse>, m: SnapshotResponse): 
 }
 
 /** Streams a consistent copy of the backend, then its SHA-256 (etcdctl checks it on restore). */
-async function streamSnapshot(server: EtcdServer, sink: ResponseSink<SnapshotResponse>): Promise<void> {
+async function streamSnapshot(m: MaintenancePort, sink: ResponseSink<SnapshotResponse>): Promise<void> {
   const path = join(tmpdir(), `etcd-ts-snapshot-${process.pid}-${++snapshotSeq}.db`);
   try {
-    await server.backendSnapshotTo(path);
+    await m.snapshotTo(path);
     const fh = await open(path, 'r');
     try {
       const total = (await fh.stat()).size;
@@ -48,7 +48,7 @@ async function streamSnapshot(server: EtcdServer, sink: ResponseSink<SnapshotRes
         sha.update(blob);
         if (
           !(await send(sink, {
-            header: server.header(server.currentRevision()),
+            header: m.header(),
             remainingBytes: total - sent,
             blob,
           }))
@@ -57,7 +57,7 @@ async function streamSnapshot(server: EtcdServer, sink: ResponseSink<SnapshotRes
         }
       }
       await send(sink, {
-        header: server.header(server.currentRevision()),
+        header: m.header(),
         remainingBytes: 0,
         blob: sha.digest(),
       });
@@ -69,21 +69,15 @@ async function streamSnapshot(server: EtcdServer, sink: ResponseSink<SnapshotRes
   }
 }
 
-export function maintenanceService(server: EtcdServer): ServiceImplementation<typeof MaintenanceDefinition> {
+export function maintenanceService(m: MaintenancePort): ServiceImplementation<typeof MaintenanceDefinition> {
   return {
-    status: guarded(async (): Promise<StatusResponse> => server.status()),
-    defragment: guarded(async (): Promise<DefragmentResponse> => {
-      await server.defragment();
-      return { header: server.header(server.currentRevision()) };
-    }),
-    hashKV: guarded(async (req: HashKVRequest): Promise<HashKVResponse> => server.hashKV(req.revision)),
-    alarm: guarded(async (req: AlarmRequest): Promise<AlarmResponse> => {
-      const alarms = await server.alarm(req.action, req.memberID, req.alarm);
-      return { header: server.header(server.currentRevision()), alarms };
-    }),
+    status: guarded(async (): Promise<StatusResponse> => m.status()),
+    defragment: guarded((): Promise<DefragmentResponse> => m.defragment()),
+    hashKV: guarded((req: HashKVRequest): Promise<HashKVResponse> => m.hashKV(req.revision)),
+    alarm: guarded((req: AlarmRequest): Promise<AlarmResponse> => m.alarm(req)),
     snapshot: async (_req, sink) => {
       try {
-        await streamSnapshot(server, sink);
+        await streamSnapshot(m, sink);
       } catch (err) {
         throw toGrpcError(err);
       }

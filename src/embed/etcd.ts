@@ -6,13 +6,13 @@ import type { ClientListener } from '../api/listener.js';
 import { registerServices } from '../api/services/index.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import { bootStorage } from './bootstrap.js';
+import { bootStorage } from '../server/bootstrap.js';
+import { Compactor, compactorPlan } from '../server/compactor.js';
+import { acquireDataDirLock, type DataDirLock } from '../server/data-dir-lock.js';
+import { EtcdServer } from '../server/server.js';
 import { listenClients } from './client-listeners.js';
-import { Compactor, compactorPlan } from './compactor.js';
-import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
-import { createHttpHandler } from './http1.js';
+import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
-import { EtcdServer } from './server.js';
 
 /** etcd accepts gRPC messages this much larger than --max-request-bytes (envelope overhead). */
 const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -61,7 +61,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     log.flush();
     process.exit(1);
   });
-  const http = createHttpHandler(server, log);
+  const http = createHttpHandler(server.health, log);
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     http2Fallback: http,
@@ -88,12 +88,12 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     compactorPlan(cfg.autoCompactionMode, cfg.autoCompactionRetention),
     {
       currentRevision: () => server.currentRevision(),
-      isLeaderNow: () => server.isLeaderNow(),
-      compact: (revision) => server.compact({ revision }),
+      onLeadership: (listener) => server.state.onLeadership(listener),
+      compact: (revision) => server.compact(revision),
     },
     log,
   );
-  compactor.start();
+  compactor.start(server.state.isLeader);
   log.info('ready to serve client requests');
   let closing: Promise<void> | undefined;
   return {

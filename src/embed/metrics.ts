@@ -1,6 +1,6 @@
 // A small Prometheus text exposition of the member's state, under etcd's
 // metric names (the ones dashboards and kubeadm checks look at).
-import type { EtcdServer } from './server.js';
+import type { HealthPort } from '../server/ports.js';
 
 interface Metric {
   name: string;
@@ -17,8 +17,8 @@ function render(metrics: Metric[]): string {
   return out;
 }
 
-export function metricsText(server: EtcdServer): string {
-  const st = server.status();
+export function metricsText(member: HealthPort): string {
+  const st = member.status();
   return render([
     {
       name: 'etcd_server_has_leader',
@@ -30,7 +30,7 @@ export function metricsText(server: EtcdServer): string {
       name: 'etcd_server_is_leader',
       help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.',
       type: 'gauge',
-      value: server.isLeaderNow() ? 1 : 0,
+      value: member.isLeader() ? 1 : 0,
     },
     {
       name: 'etcd_server_is_learner',
@@ -66,7 +66,7 @@ export function metricsText(server: EtcdServer): string {
       name: 'etcd_debugging_mvcc_current_revision',
       help: 'The current revision of store.',
       type: 'gauge',
-      value: st.header.revision,
+      value: st.header?.revision ?? 0,
     },
   ]);
 }

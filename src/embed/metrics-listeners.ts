@@ -4,9 +4,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { TlsConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import { StartupError } from './bootstrap.js';
+import { StartupError } from '../server/bootstrap.js';
 import { parseListenUrl, tlsOptions } from './client-listeners.js';
-import type { HttpHandler } from './http1.js';
+import type { HttpHandler } from './http-handler.js';
 
 export interface MetricsListener {
   close(): Promise<void>;

@@ -7,7 +7,7 @@ import type { GrpcServer } from '../api/grpc/server.js';
 import { type ClientListener, createClientListener } from '../api/listener.js';
 import type { TlsConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
-import { StartupError } from './bootstrap.js';
+import { StartupError } from '../server/bootstrap.js';
 
 export interface ListenTarget {
   url: string;

@@ -1,0 +1,89 @@
+// The Maintenance service's view of a member: status, alarms, defragment,
+// hash and backend snapshots.
+import type { Logger } from '../log/types.js';
+import type { MvccStore } from '../mvcc/index.js';
+import {
+  type AlarmRequest,
+  AlarmRequest_AlarmAction,
+  type AlarmResponse,
+  type DefragmentResponse,
+  type HashKVResponse,
+  type ResponseHeader,
+  type StatusResponse,
+} from '../pb/etcdserverpb/rpc.js';
+import { type AlarmStore, alarmText } from './alarms.js';
+import type { DefragGate } from './defrag-gate.js';
+import type { MemberState } from './member-state.js';
+import type { MaintenancePort } from './ports.js';
+import type { Proposer } from './proposer.js';
+
+export const SERVER_VERSION = '3.4.23';
+
+export interface MemberMaintenanceDeps {
+  state: MemberState;
+  proposer: Proposer;
+  backend: MvccStore;
+  alarms: AlarmStore;
+  defrag: DefragGate;
+  log: Logger;
+  appliedIndex(): number;
+  /** Runs `fn` while the ready loop applies nothing. */
+  exclusive(fn: () => Promise<void>): Promise<void>;
+}
+
+export class MemberMaintenance implements MaintenancePort {
+  constructor(private readonly d: MemberMaintenanceDeps) {}
+
+  header(): ResponseHeader {
+    return this.d.state.header(this.d.backend.currentRevision());
+  }
+
+  status(): StatusResponse {
+    const { state, backend } = this.d;
+    return {
+      header: this.header(),
+      version: SERVER_VERSION,
+      dbSize: backend.sizeBytes(),
+      leader: state.leader,
+      raftIndex: state.commitIndex,
+      raftTerm: state.term,
+      raftAppliedIndex: this.d.appliedIndex(),
+      errors: this.d.alarms.list().map(alarmText),
+      dbSizeInUse: backend.sizeInUseBytes(),
+      isLearner: false,
+    };
+  }
+
+  /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */
+  async defragment(): Promise<DefragmentResponse> {
+    await this.d.defrag.run(async () => {
+      this.d.log.info('starting defragment');
+      await this.d.exclusive(() => this.d.backend.defragment());
+      this.d.log.info('finished defragment');
+    });
+    return { header: this.header() };
+  }
+
+  async hashKV(revision: number): Promise<HashKVResponse> {
+    await this.d.defrag.idle();
+    const r = this.d.backend.hashKV(revision);
+    return { header: this.d.state.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
+  }
+
+  /** GET answers from this member's applied state; ACTIVATE/DEACTIVATE go through raft. */
+  async alarm(req: AlarmRequest): Promise<AlarmResponse> {
+    if (req.action === AlarmRequest_AlarmAction.GET) {
+      const alarms = this.d.alarms
+        .list(req.alarm)
+        .filter((a) => req.memberID === 0n || a.memberID === req.memberID);
+      return { header: this.header(), alarms };
+    }
+    const alarms = await this.d.proposer.propose({ kind: 'alarm', req });
+    return { header: this.header(), alarms };
+  }
+
+  async snapshotTo(path: string): Promise<void> {
+    await this.d.defrag.idle();
+    await this.d.backend.snapshotTo(path);
+  }
+}

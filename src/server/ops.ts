@@ -1,0 +1,74 @@
+// The requests a member proposes through raft and what applying each returns.
+// One table (OpRequests / OpResults) ties a proposal's kind to its request and
+// its result, so proposing `{ kind: 'put', req }` is typed to yield a
+// PutResult all the way from the proposer through the applier and back.
+import type { CompactResult, DeleteRangeResult, PutResult, TxnResult } from '../mvcc/types.js';
+import type {
+  AlarmMember,
+  AlarmRequest,
+  CompactionRequest,
+  DeleteRangeRequest,
+  LeaseGrantRequest,
+  LeaseRevokeRequest,
+  PutRequest,
+  TxnRequest,
+} from '../pb/etcdserverpb/rpc.js';
+
+/** A member publishing its name and client URLs (etcd 3.5's ClusterMemberAttrSetRequest). */
+export interface MemberAttrSet {
+  memberId: bigint;
+  name: string;
+  clientUrls: string[];
+}
+
+export interface OpRequests {
+  put: PutRequest;
+  deleteRange: DeleteRangeRequest;
+  txn: TxnRequest;
+  compaction: CompactionRequest;
+  alarm: AlarmRequest;
+  memberAttrSet: MemberAttrSet;
+  leaseGrant: LeaseGrantRequest;
+  leaseRevoke: LeaseRevokeRequest;
+}
+
+export interface LeaseGrantResult {
+  id: bigint;
+  ttl: number;
+}
+
+export interface LeaseRevokeResult {
+  /** The store's revision after the attached keys were deleted. */
+  revision: number;
+}
+
+export interface OpResults {
+  put: PutResult;
+  deleteRange: DeleteRangeResult;
+  txn: TxnResult;
+  compaction: CompactResult;
+  alarm: AlarmMember[];
+  memberAttrSet: undefined;
+  leaseGrant: LeaseGrantResult;
+  leaseRevoke: LeaseRevokeResult;
+}
+
+export type OpKind = keyof OpRequests;
+
+/** One proposal: the discriminated union over every kind. */
+export type InternalOp = { [K in OpKind]: { kind: K; req: OpRequests[K] } }[OpKind];
+
+export type ResultOf<O extends InternalOp> = OpResults[O['kind']];
+
+export interface InternalRequest {
+  /** Unique per proposing member; the applier resolves the proposer's waiter with it. */
+  id: bigint;
+  op: InternalOp;
+}
+
+/**
+ * What applying each kind does, as a table of functions: the applier's stages
+ * implement it, so a stage that forgets a kind, or answers one with the wrong
+ * result, does not compile.
+ */
+export type OpHandlers = { [K in OpKind]: (index: number, req: OpRequests[K]) => OpResults[K] };

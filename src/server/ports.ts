@@ -1,0 +1,61 @@
+// What the client API asks of a member, one narrow interface per service.
+// src/api depends on these, never on the EtcdServer class; the member offers
+// one object per port (EtcdServer.kv, .cluster, ...). Requests and responses
+// are the generated wire messages: one shape per message at the boundary.
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  CompactionRequest,
+  CompactionResponse,
+  DefragmentResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  HashKVResponse,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  ResponseHeader,
+  StatusResponse,
+  TxnRequest,
+  TxnResponse,
+} from '../pb/etcdserverpb/rpc.js';
+import type { Member } from './membership.js';
+
+export interface KvPort {
+  range(req: RangeRequest): Promise<RangeResponse>;
+  put(req: PutRequest): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest): Promise<TxnResponse>;
+  compact(req: CompactionRequest): Promise<CompactionResponse>;
+}
+
+export interface ClusterPort {
+  members(): Member[];
+  /** etcd's Cluster responses carry cluster id, member id and term, no revision. */
+  header(): ResponseHeader;
+}
+
+export interface MaintenancePort {
+  status(): StatusResponse;
+  defragment(): Promise<DefragmentResponse>;
+  hashKV(revision: number): Promise<HashKVResponse>;
+  alarm(req: AlarmRequest): Promise<AlarmResponse>;
+  /** Writes a consistent copy of the backend to `path` (for Maintenance.Snapshot). */
+  snapshotTo(path: string): Promise<void>;
+  /** A header at the current revision. */
+  header(): ResponseHeader;
+}
+
+/** Liveness as /health, the gRPC health service and /metrics see it. */
+export interface HealthPort {
+  hasLeader(): boolean;
+  isLeader(): boolean;
+  /** Calls `listener` when the member gains or loses a leader; returns an unsubscribe. */
+  onLeaderChange(listener: (hasLeader: boolean) => void): () => void;
+  /** Resolves true if a linearizable read completes within `timeoutMs`. */
+  probe(timeoutMs: number): Promise<boolean>;
+  /** The cluster version once this member has published itself, else undefined. */
+  clusterVersion(): string | undefined;
+  status(): StatusResponse;
+}

@@ -1,0 +1,90 @@
+// Proposing a request through raft and waiting for the result of applying it.
+// Typed end to end: propose({ kind: 'put', req }) resolves with a PutResult
+// (ops.ts); the applier hands each result to the waiter of the same kind.
+import type { Logger } from '../log/types.js';
+import type { RawNode } from '../raft/index.js';
+import { Errors, toServerError } from './errors.js';
+import { encodeInternalRequest } from './internal-request.js';
+import type { MemberState } from './member-state.js';
+import type { InternalOp, ResultOf } from './ops.js';
+import type { RequestIdGenerator } from './request-id.js';
+import { TooManyWaitersError, type WaitRegistry } from './wait.js';
+
+/** etcd refuses new proposals when the applier lags the commit index this much. */
+const MAX_GAP_COMMIT_APPLY = 5000;
+
+export interface ProposerDeps {
+  node: RawNode;
+  state: MemberState;
+  waits: WaitRegistry;
+  ids: RequestIdGenerator;
+  log: Logger;
+  maxRequestBytes: number;
+  requestTimeoutMs: number;
+  appliedIndex(): number;
+  /** Makes the ready loop pick up the proposal now. */
+  wake(): void;
+  stopped(): boolean;
+}
+
+export class Proposer {
+  private leaderWaiters: Array<() => void> = [];
+
+  constructor(private readonly d: ProposerDeps) {
+    d.state.onLeaderChange((leader) => {
+      if (leader !== 0n) for (const w of this.leaderWaiters.splice(0)) w();
+    });
+  }
+
+  async propose<O extends InternalOp>(op: O): Promise<ResultOf<O>> {
+    const d = this.d;
+    if (d.stopped()) throw Errors.stopped();
+    const id = d.ids.next();
+    const data = encodeInternalRequest({ id, op });
+    if (data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
+    if (d.state.commitIndex - d.appliedIndex() > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
+    const deadline = Date.now() + d.requestTimeoutMs;
+    if (!d.state.hasLeader()) await this.waitForLeader(deadline);
+    let pending: Promise<ResultOf<O>>;
+    try {
+      pending = d.waits.register<O['kind']>(id, op.kind);
+    } catch (err) {
+      if (err instanceof TooManyWaitersError) throw Errors.tooManyRequests();
+      throw err;
+    }
+    try {
+      d.node.propose(data);
+    } catch (err) {
+      d.waits.fail(id, Errors.timeout());
+      pending.catch(() => undefined);
+      d.log.debug('proposal dropped', { error: (err as Error).message });
+      throw Errors.timeout();
+    }
+    d.wake();
+    const timer = setTimeout(() => d.waits.fail(id, Errors.timeout()), Math.max(0, deadline - Date.now()));
+    try {
+      return await pending;
+    } catch (err) {
+      throw toServerError(err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private waitForLeader(deadline: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          this.leaderWaiters = this.leaderWaiters.filter((w) => w !== onLeader);
+          reject(Errors.timeout());
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      const onLeader = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.leaderWaiters.push(onLeader);
+    });
+  }
+}
