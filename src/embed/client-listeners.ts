@@ -50,12 +50,30 @@ export function tlsOptions(t: TlsConfig): tls.TlsOptions {
   return opts;
 }
 
+/**
+ * The line operators and scripts wait for once a listener serves clients, in
+ * the wording of the logger they chose: etcd's zap message, or 3.4's capnslog
+ * text ("serving insecure client requests on ADDR, this is strongly discouraged!").
+ */
+export function logServing(log: Logger, logger: 'zap' | 'capnslog', secure: boolean, address: string): void {
+  if (logger === 'capnslog') {
+    log.info(
+      secure
+        ? `serving client requests on ${address}`
+        : `serving insecure client requests on ${address}, this is strongly discouraged!`,
+    );
+  } else if (secure) {
+    log.info('serving client traffic securely', { address });
+  } else {
+    log.info('serving client traffic insecurely; this is strongly discouraged!', { address });
+  }
+}
+
 export async function listenClients(
   urls: readonly string[],
   grpc: GrpcServer,
   http1: (req: IncomingMessage, res: ServerResponse) => void,
   clientTls: TlsConfig,
-  log: Logger,
 ): Promise<ClientListener[]> {
   const out: ClientListener[] = [];
   try {
@@ -69,12 +87,6 @@ export async function listenClients(
         ...(t.secure ? { tls: tlsOptions(clientTls) } : {}),
       });
       out.push(listener);
-      if (t.secure) log.info('serving client traffic securely', { address: `${t.host}:${listener.port}` });
-      else {
-        log.info('serving client traffic insecurely; this is strongly discouraged!', {
-          address: `${t.host}:${listener.port}`,
-        });
-      }
     }
   } catch (err) {
     for (const l of out) await l.close(true);

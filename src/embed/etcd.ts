@@ -10,7 +10,7 @@ import { bootStorage } from '../server/bootstrap.js';
 import { Compactor, compactorPlan } from '../server/compactor.js';
 import { acquireDataDirLock, type DataDirLock } from '../server/data-dir-lock.js';
 import { EtcdServer } from '../server/server.js';
-import { listenClients } from './client-listeners.js';
+import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 
@@ -71,7 +71,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   await server.start();
   let listeners: ClientListener[];
   try {
-    listeners = await listenClients(cfg.listenClientUrls, grpc, http, cfg.clientTls, log);
+    listeners = await listenClients(cfg.listenClientUrls, grpc, http, cfg.clientTls);
   } catch (err) {
     await server.stop();
     throw err;
@@ -95,6 +95,10 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   );
   compactor.start(server.state.isLeader);
   log.info('ready to serve client requests');
+  listeners.forEach((l, i) => {
+    const t = parseListenUrl(cfg.listenClientUrls[i] ?? '');
+    logServing(log, cfg.logger, t.secure, `${t.host}:${l.port}`);
+  });
   let closing: Promise<void> | undefined;
   return {
     server,

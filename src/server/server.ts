@@ -276,10 +276,11 @@ export class EtcdServer {
         this.log.info('published local member to cluster through raft', {
           'local-member-id': this.memberId.toString(16),
           'local-member-attributes': `{Name:${req.name} ClientURLs:[${req.clientUrls.join(' ')}]}`,
-          'request-path': '/0/members/' + this.memberId.toString(16) + '/attributes',
+          'request-path': `/0/members/${this.memberId.toString(16)}/attributes`,
           'cluster-id': this.clusterId.toString(16),
           'publish-timeout': `${this.requestTimeoutMs / 1000}s`,
         });
+        this.logClusterVersion();
         this.resolveReady();
       } catch (err) {
         if (this.stopped) return;
@@ -290,6 +291,17 @@ export class EtcdServer {
         await new Promise((resolve) => setTimeout(resolve, PUBLISH_RETRY_MS));
       }
     }
+  }
+
+  /** etcd's cluster-version lines, which tooling waits for (the version is fixed at 3.4 here). */
+  private logClusterVersion(): void {
+    const version = CLUSTER_VERSION.split('.').slice(0, 2).join('.');
+    const ids = { 'cluster-id': this.clusterId.toString(16), 'local-member-id': this.memberId.toString(16) };
+    if (this.state.isLeader)
+      this.log.info('setting up initial cluster version', { 'cluster-version': version });
+    this.log.info('set initial cluster version', { ...ids, 'cluster-version': version });
+    this.log.info('enabled capabilities for version', { 'cluster-version': version });
+    this.log.info('cluster version is updated', { 'cluster-version': version });
   }
 
   private onLeaderChange(previous: bigint | undefined): void {
