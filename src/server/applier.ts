@@ -26,6 +26,8 @@ export interface ApplierDeps {
   /** Tells raft about a committed conf change (RawNode.applyConfChange). */
   applyConfChangeToRaft(cc: ConfChange): ConfState;
   onApplyError?(index: number, err: Error): void;
+  /** A leader's empty first entry of its term was applied (etcd promotes its lessor then). */
+  onEmptyEntry?(term: number): void;
 }
 
 export class Applier {
@@ -65,6 +67,7 @@ export class Applier {
     } else if (e.data.length === 0) {
       // The leader's no-op at the start of its term.
       if (!backendHasIt) this.deps.backend.markApplied(e.index);
+      this.deps.onEmptyEntry?.(e.term);
     } else {
       this.applyNormal(e, backendHasIt);
     }

@@ -1,6 +1,7 @@
 // The errors the server hands to clients: a gRPC status code and etcd's exact
 // message (clients match on the text). Codes and texts are etcd 3.4's
 // (api/v3rpc/rpctypes); this is the one table the services translate from.
+import { LeaseError, type LeaseErrorCode } from '../lease/index.js';
 import { MvccError, type MvccErrorCode } from '../mvcc/errors.js';
 
 export const GrpcCode = {
@@ -50,6 +51,8 @@ export const Errors = {
   futureRev: make(GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'),
   noSpace: make(GrpcCode.ResourceExhausted, 'etcdserver: mvcc: database space exceeded'),
   leaseNotFound: make(GrpcCode.NotFound, 'etcdserver: requested lease not found'),
+  leaseExist: make(GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'),
+  leaseTtlTooLarge: make(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL'),
   memberNotFound: make(GrpcCode.NotFound, 'etcdserver: member not found'),
   requestTooLarge: make(GrpcCode.InvalidArgument, 'etcdserver: request is too large'),
   tooManyRequests: make(GrpcCode.ResourceExhausted, 'etcdserver: too many requests'),
@@ -78,10 +81,21 @@ const MVCC_ERRORS: Record<MvccErrorCode, () => ServerError> = {
   closed: Errors.stopped,
 };
 
+const LEASE_ERRORS: Record<LeaseErrorCode, () => ServerError> = {
+  'lease-not-found': Errors.leaseNotFound,
+  'lease-exists': Errors.leaseExist,
+  'ttl-too-large': Errors.leaseTtlTooLarge,
+  // Only the leader renews; forwarding to it comes with clusters.
+  'not-primary': Errors.notLeader,
+  // etcd's renew waits for the pending revoke and then answers "not found".
+  'lease-expired': Errors.leaseNotFound,
+};
+
 /** Turns anything thrown below the API into a ServerError (unknown errors keep their text). */
 export function toServerError(err: unknown): ServerError {
   if (err instanceof ServerError) return err;
   if (err instanceof MvccError) return MVCC_ERRORS[err.code]();
+  if (err instanceof LeaseError) return LEASE_ERRORS[err.code]();
   const message = err instanceof Error ? err.message : String(err);
   return new ServerError(GrpcCode.Unknown, message);
 }

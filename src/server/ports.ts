@@ -11,6 +11,14 @@ import type {
   DeleteRangeRequest,
   DeleteRangeResponse,
   HashKVResponse,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -45,6 +53,16 @@ export interface MaintenancePort {
   snapshotTo(path: string): Promise<void>;
   /** A header at the current revision. */
   header(): ResponseHeader;
+}
+
+export interface LeasePort {
+  grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse>;
+  revoke(req: LeaseRevokeRequest): Promise<LeaseRevokeResponse>;
+  /** One keep-alive: the lease's TTL, or TTL 0 when it does not exist (etcd's stream answer). */
+  keepAlive(id: bigint): Promise<LeaseKeepAliveResponse>;
+  /** TTL -1 when the lease does not exist, as etcd answers. */
+  timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
+  leases(): Promise<LeaseLeasesResponse>;
 }
 
 /** Liveness as /health, the gRPC health service and /metrics see it. */

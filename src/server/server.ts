@@ -5,6 +5,7 @@
 // runs on Node's single thread; the ready loop is the only writer of raft
 // state, so no locking is needed anywhere.
 import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
+import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../lease/index.js';
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
 import { NONE, StateType } from '../raft/types.js';
@@ -16,11 +17,13 @@ import { QuotaStage, StoreStage } from './apply-stages.js';
 import type { BootedStorage } from './bootstrap.js';
 import { DefragGate } from './defrag-gate.js';
 import { Errors, type ServerError } from './errors.js';
+import { LeaseStage } from './lease-stage.js';
 import { MemberKv } from './member-kv.js';
+import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
 import { MemberState } from './member-state.js';
 import type { OpHandlers } from './ops.js';
-import type { ClusterPort, HealthPort, KvPort, MaintenancePort } from './ports.js';
+import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort } from './ports.js';
 import { Proposer } from './proposer.js';
 import { BackendQuota } from './quota.js';
 import { NO_PEERS, RaftLoop } from './raft-loop.js';
@@ -48,6 +51,9 @@ export class EtcdServer {
   readonly cluster: ClusterPort;
   readonly maintenance: MaintenancePort;
   readonly health: HealthPort;
+  readonly lease: LeasePort;
+  private readonly lessor: Lessor;
+  private readonly memberLease: MemberLease;
   private readonly waits = new WaitRegistry(MAX_PENDING_REQUESTS);
   private readonly appliedWaiters: AppliedIndexWaiters;
   private readonly applier: Applier;
@@ -76,9 +82,9 @@ export class EtcdServer {
     this.commitAtStart = hs.commit;
     this.requestTimeoutMs = 5000 + 2 * cfg.electionTimeoutMs;
     this.alarms = new AlarmStore(boot.backend);
-    // No lessor yet: every lease id is unknown, so a put naming one fails at
-    // apply time with "requested lease not found", as etcd does.
-    boot.backend.setLeaseChecker(() => false);
+    this.lessor = this.restoreLessor();
+    // A put naming an unknown lease fails at apply time with "requested lease not found", as etcd's.
+    boot.backend.setLeaseChecker((id) => this.lessor.has(id));
     this.appliedWaiters = new AppliedIndexWaiters(MAX_QUEUED_READS, boot.appliedIndex);
     this.applier = new Applier(
       {
@@ -88,6 +94,9 @@ export class EtcdServer {
         waits: this.waits,
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
+        onEmptyEntry: (term) => {
+          if (this.state.isLeader && term === this.state.term) this.memberLease.promote();
+        },
       },
       boot.appliedIndex,
       boot.confState,
@@ -127,11 +136,12 @@ export class EtcdServer {
       (boot.memberId << 16n) ^ BigInt(Date.now() & 0xffff),
     );
     this.loop.setReadBatcher(this.reads);
+    const ids = new RequestIdGenerator(boot.memberId, Date.now());
     this.proposer = new Proposer({
       node: boot.node,
       state: this.state,
       waits: this.waits,
-      ids: new RequestIdGenerator(boot.memberId, Date.now()),
+      ids,
       log,
       maxRequestBytes: cfg.maxRequestBytes,
       requestTimeoutMs: this.requestTimeoutMs,
@@ -162,12 +172,26 @@ export class EtcdServer {
     });
     this.cluster = { members: () => boot.membership.list(), header: () => this.state.header(0) };
     this.health = this.buildHealth();
+    this.memberLease = new MemberLease({
+      lessor: this.lessor,
+      state: this.state,
+      proposer: this.proposer,
+      ids,
+      log,
+      currentRevision: () => boot.backend.currentRevision(),
+      nowMs: () => performance.now(),
+      promoteExtendMs: cfg.electionTimeoutMs,
+    });
+    this.lease = this.memberLease;
+    this.state.onLeadership((leading) => {
+      if (!leading) this.memberLease.demote();
+    });
     this.readyPromise = new Promise((resolve) => {
       this.resolveReady = resolve;
     });
   }
 
-  /** quota → store, in etcd's order (auth and lease stages join with their features). */
+  /** quota → lease → store, in etcd's order (the auth stage joins with the auth work). */
   private buildStages(): OpHandlers {
     const store = new StoreStage({
       backend: this.boot.backend,
@@ -175,7 +199,26 @@ export class EtcdServer {
       alarms: this.alarms,
       events: this.appliedEvents,
     });
-    return new QuotaStage(store, this.alarms);
+    const lease = new LeaseStage(store, this.lessor, this.boot.backend, () => performance.now());
+    this.appliedEvents.subscribe(lease.onApplied);
+    return new QuotaStage(lease, this.alarms);
+  }
+
+  /** Leases from the backend's "lease" bucket, attachments from the live keys that name one. */
+  private restoreLessor(): Lessor {
+    const cfg = this.cfg;
+    const electionTicks = Math.max(2, Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs));
+    const lessor = new Lessor({
+      minTtlSec: minLeaseTtlSec(electionTicks, cfg.heartbeatIntervalMs),
+      expiredRetryMs: this.requestTimeoutMs,
+    });
+    const backend = this.boot.backend;
+    const records = backend.scanAux(LEASE_BUCKET).map(([, value]) => decodeLeaseRecord(value));
+    const r = lessor.restore(records, backend.keysWithLeases());
+    if (r.orphans.length > 0) {
+      this.log.warn('keys name leases that do not exist', { count: r.orphans.length });
+    }
+    return lessor;
   }
 
   private buildQuota(): BackendQuota {
@@ -216,6 +259,7 @@ export class EtcdServer {
       () => this.maybeFastElect(),
       Math.min(50, this.cfg.heartbeatIntervalMs),
     );
+    this.memberLease.start();
     void this.publish();
     return this.readyPromise;
   }
@@ -326,6 +370,7 @@ export class EtcdServer {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.fastElectionTimer);
+    this.memberLease.stop();
     this.reads.stop(Errors.stopped());
     await this.loop.stop();
     this.waits.failAll(Errors.stopped());

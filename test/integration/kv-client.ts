@@ -10,6 +10,14 @@ import {
   DeleteRangeResponse,
   HashKVRequest,
   HashKVResponse,
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseLeasesRequest,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
   MemberListRequest,
   MemberListResponse,
   PutRequest,
@@ -90,5 +98,36 @@ export class KvClient {
 
   close(): void {
     this.raw.close();
+  }
+}
+
+/** Lease calls for the integration tests. */
+export class LeaseClient {
+  constructor(private readonly raw: Client) {}
+
+  grant(ttl: number, id = 0n): Promise<LeaseGrantResponse> {
+    return this.raw.call('/etcdserverpb.Lease/LeaseGrant', LeaseGrantRequest, LeaseGrantResponse, {
+      TTL: ttl,
+      ID: id,
+    });
+  }
+
+  revoke(id: bigint): Promise<LeaseRevokeResponse> {
+    return this.raw.call('/etcdserverpb.Lease/LeaseRevoke', LeaseRevokeRequest, LeaseRevokeResponse, {
+      ID: id,
+    });
+  }
+
+  timeToLive(id: bigint, keys = true): Promise<LeaseTimeToLiveResponse> {
+    return this.raw.call(
+      '/etcdserverpb.Lease/LeaseTimeToLive',
+      LeaseTimeToLiveRequest,
+      LeaseTimeToLiveResponse,
+      { ID: id, keys },
+    );
+  }
+
+  leases(): Promise<LeaseLeasesResponse> {
+    return this.raw.call('/etcdserverpb.Lease/LeaseLeases', LeaseLeasesRequest, LeaseLeasesResponse, {});
   }
 }

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  AuthUserGetRequest,
+  AuthUserGetResponse,
   Compare,
   Compare_CompareResult,
   Compare_CompareTarget,
-  LeaseLeasesRequest,
-  LeaseLeasesResponse,
   RequestOp,
 } from '../../src/pb/etcdserverpb/rpc.js';
 import { eventually, MemberProcess, memberSpec, removeDir, tempDir } from './harness.js';
@@ -175,13 +175,11 @@ describe('single member over gRPC', () => {
       3,
       'etcdserver: duplicate key given in txn request',
     );
-    const leases = kv.raw.call(
-      '/etcdserverpb.Lease/LeaseLeases',
-      LeaseLeasesRequest,
-      LeaseLeasesResponse,
-      {},
-    );
-    await assert.rejects(leases, (err: GrpcFailure) => err.code === 12);
+    // Auth comes with its own issue: until then its methods answer UNIMPLEMENTED.
+    const auth = kv.raw.call('/etcdserverpb.Auth/UserGet', AuthUserGetRequest, AuthUserGetResponse, {
+      name: 'x',
+    });
+    await assert.rejects(auth, (err: GrpcFailure) => err.code === 12);
   });
 
   test('member list shows name, peer and client URLs', async () => {

@@ -1,12 +1,13 @@
 // Registers the client API services on a gRPC server. Methods not listed in a
 // service's implementation answer UNIMPLEMENTED (the gRPC layer does that).
 import type { ServerConfig } from '../../config/types.js';
-import { ClusterDefinition, MaintenanceDefinition } from '../../pb/etcdserverpb/rpc.js';
-import type { ClusterPort, KvPort, MaintenancePort } from '../../server/ports.js';
+import { ClusterDefinition, LeaseDefinition, MaintenanceDefinition } from '../../pb/etcdserverpb/rpc.js';
+import type { ClusterPort, KvPort, LeasePort, MaintenancePort } from '../../server/ports.js';
 import type { GrpcServer } from '../grpc/server.js';
 import { clusterService } from './cluster.js';
 import { FastKVDefinition } from './fast-codecs.js';
 import { kvService } from './kv.js';
+import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
 
 /** The member as the client API sees it: one port per service. */
@@ -14,10 +15,12 @@ export interface MemberPorts {
   kv: KvPort;
   cluster: ClusterPort;
   maintenance: MaintenancePort;
+  lease: LeasePort;
 }
 
 export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: ServerConfig): void {
   grpc.addService(FastKVDefinition, kvService(member.kv, cfg.maxTxnOps));
   grpc.addService(ClusterDefinition, clusterService(member.cluster));
   grpc.addService(MaintenanceDefinition, maintenanceService(member.maintenance));
+  grpc.addService(LeaseDefinition, leaseService(member.lease));
 }

@@ -1,0 +1,150 @@
+// The Lease service's view of a member, and the leader's expiry loop.
+// Grants and revokes go through raft (the lease stage applies them on every
+// member); renewals and TTL queries are answered by the leader's lessor, whose
+// clock is this process's monotonic time. Only the leader expires leases: it
+// finds them every 500 ms and proposes revokes at etcd's rate (1000/s, at most
+// 16 in flight), so every member deletes the attached keys at the same revision.
+import {
+  EXPIRY_CHECK_INTERVAL_MS,
+  LeaseError,
+  type Lessor,
+  MAX_PENDING_REVOKES,
+  revokeLimitPerRound,
+} from '../lease/index.js';
+import type { Logger } from '../log/types.js';
+import { asBuffer } from '../mvcc/types.js';
+import type {
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveResponse,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+} from '../pb/etcdserverpb/rpc.js';
+import { Errors } from './errors.js';
+import type { MemberState } from './member-state.js';
+import type { LeasePort } from './ports.js';
+import type { Proposer } from './proposer.js';
+import type { RequestIdGenerator } from './request-id.js';
+
+const MAX_LEASE_ID = (1n << 63n) - 1n;
+
+export interface MemberLeaseDeps {
+  lessor: Lessor;
+  state: MemberState;
+  proposer: Proposer;
+  ids: RequestIdGenerator;
+  log: Logger;
+  currentRevision(): number;
+  /** Monotonic milliseconds. */
+  nowMs(): number;
+  /** How long a new leader extends every lease (etcd: the election timeout). */
+  promoteExtendMs: number;
+}
+
+export class MemberLease implements LeasePort {
+  private timer: NodeJS.Timeout | undefined;
+  private revokesInFlight = 0;
+
+  constructor(private readonly d: MemberLeaseDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.revokeExpired(), EXPIRY_CHECK_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** This member leads and has applied its term's first entry: leases may expire from now on. */
+  promote(): void {
+    this.d.lessor.promote(this.d.nowMs(), this.d.promoteExtendMs);
+  }
+
+  demote(): void {
+    this.d.lessor.demote();
+  }
+
+  private header() {
+    return this.d.state.header(this.d.currentRevision());
+  }
+
+  async grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+    let id = req.ID;
+    // etcd picks a server id for ID 0 from its request id generator, kept positive.
+    while (id === 0n) id = this.d.ids.next() & MAX_LEASE_ID;
+    const r = await this.d.proposer.propose({ kind: 'leaseGrant', req: { ID: id, TTL: req.TTL } });
+    return { header: this.header(), ID: r.id, TTL: r.ttl, error: '' };
+  }
+
+  async revoke(req: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
+    const r = await this.d.proposer.propose({ kind: 'leaseRevoke', req });
+    return { header: this.d.state.header(r.revision) };
+  }
+
+  async keepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
+    this.requireLeader();
+    let ttl: number;
+    try {
+      ttl = this.d.lessor.renew(id, this.d.nowMs());
+    } catch (err) {
+      if (!(err instanceof LeaseError) || (err.code !== 'lease-not-found' && err.code !== 'lease-expired')) {
+        throw err;
+      }
+      ttl = 0;
+    }
+    return { header: this.header(), ID: id, TTL: ttl };
+  }
+
+  async timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    try {
+      const t = this.d.lessor.timeToLive(req.ID, this.d.nowMs(), req.keys);
+      return {
+        header: this.header(),
+        ID: req.ID,
+        TTL: t.ttl,
+        grantedTTL: t.grantedTtl,
+        keys: (t.keys ?? []).map(asBuffer),
+      };
+    } catch (err) {
+      if (err instanceof LeaseError && err.code === 'lease-not-found') {
+        return { header: this.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
+      }
+      throw err;
+    }
+  }
+
+  async leases(): Promise<LeaseLeasesResponse> {
+    return { header: this.header(), leases: this.d.lessor.leases().map((ID) => ({ ID })) };
+  }
+
+  /** Until leases are forwarded between members, only the leader can renew. */
+  private requireLeader(): void {
+    if (this.d.state.isLeader) return;
+    throw this.d.state.hasLeader() ? Errors.notLeader() : Errors.noLeader();
+  }
+
+  private revokeExpired(): void {
+    if (!this.d.state.isLeader) return;
+    const room = Math.min(revokeLimitPerRound(), MAX_PENDING_REVOKES - this.revokesInFlight);
+    if (room <= 0) return;
+    for (const id of this.d.lessor.expired(this.d.nowMs(), room)) {
+      this.revokesInFlight++;
+      this.d.proposer
+        .propose({ kind: 'leaseRevoke', req: { ID: id } })
+        .catch((err: Error) => {
+          // The lessor reports the lease again after its retry interval.
+          this.d.log.warn('failed to revoke expired lease', {
+            'lease-id': id.toString(16),
+            error: err.message,
+          });
+        })
+        .finally(() => {
+          this.revokesInFlight--;
+        });
+    }
+  }
+}
