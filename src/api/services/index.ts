@@ -2,10 +2,12 @@
 // service's implementation answer UNIMPLEMENTED (the gRPC layer does that).
 import type { ServerConfig } from '../../config/types.js';
 import { ClusterDefinition, LeaseDefinition, MaintenanceDefinition } from '../../pb/etcdserverpb/rpc.js';
-import type { ClusterPort, KvPort, LeasePort, MaintenancePort } from '../../server/ports.js';
+import { HealthDefinition } from '../../pb/grpc/health/v1/health.js';
+import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort } from '../../server/ports.js';
 import type { GrpcServer } from '../grpc/server.js';
 import { clusterService } from './cluster.js';
 import { FastKVDefinition } from './fast-codecs.js';
+import { healthService } from './health.js';
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
 import { maintenanceService } from './maintenance.js';
@@ -16,6 +18,7 @@ export interface MemberPorts {
   cluster: ClusterPort;
   maintenance: MaintenancePort;
   lease: LeasePort;
+  health: HealthPort;
 }
 
 export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: ServerConfig): void {
@@ -23,4 +26,9 @@ export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: Ser
   grpc.addService(ClusterDefinition, clusterService(member.cluster));
   grpc.addService(MaintenanceDefinition, maintenanceService(member.maintenance));
   grpc.addService(LeaseDefinition, leaseService(member.lease));
+  const health = member.health;
+  grpc.addService(
+    HealthDefinition,
+    healthService({ serving: () => health.hasLeader(), onChange: (l) => health.onLeaderChange(l) }),
+  );
 }
