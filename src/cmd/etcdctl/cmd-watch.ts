@@ -15,6 +15,13 @@ const WATCH_FLAGS: readonly FlagSpec[] = [
   { name: 'interactive', short: 'i', kind: 'bool', def: 'false', usage: 'Interactive mode' },
   { name: 'prefix', kind: 'bool', def: 'false', usage: 'Watch on a prefix if prefix is set' },
   { name: 'rev', kind: 'int', def: '0', usage: 'Revision to start watching' },
+  // etcdctl 3.5's flag (3.4 has none): ask the server for periodic progress notifications.
+  {
+    name: 'progress-notify',
+    kind: 'bool',
+    def: 'false',
+    usage: 'get periodic watch progress notification from server',
+  },
   {
     name: 'prev-kv',
     kind: 'bool',
@@ -30,6 +37,7 @@ interface WatchSpec {
   rangeEnd?: string;
   prefix: boolean;
   prevKv: boolean;
+  progressNotify: boolean;
   rev: number;
   exec: string[];
 }
@@ -43,6 +51,7 @@ function watchSpec(args: string[], flags: FlagSet, exec: string[]): WatchSpec {
     rangeEnd: args.length >= 2 ? args[1] : undefined,
     prefix,
     prevKv: flags.bool('prev-kv'),
+    progressNotify: flags.bool('progress-notify'),
     rev: Number(flags.int('rev')),
     exec,
   };
@@ -86,7 +95,13 @@ async function runWatch(ctx: CommandContext, client: EtcdClient, spec: WatchSpec
     stream.send({
       requestUnion: {
         $case: 'createRequest',
-        createRequest: { key, rangeEnd, startRevision: nextRev, prevKv: spec.prevKv },
+        createRequest: {
+          key,
+          rangeEnd,
+          startRevision: nextRev,
+          prevKv: spec.prevKv,
+          progressNotify: spec.progressNotify,
+        },
       },
     });
     const askProgress = () => {
