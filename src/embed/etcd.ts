@@ -9,13 +9,11 @@ import type { Logger } from '../log/types.js';
 import { bootStorage } from '../server/bootstrap.js';
 import { Compactor, compactorPlan } from '../server/compactor.js';
 import { acquireDataDirLock, type DataDirLock } from '../server/data-dir-lock.js';
-import { EtcdServer } from '../server/server.js';
+import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 
-/** etcd accepts gRPC messages this much larger than --max-request-bytes (envelope overhead). */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
 /** How long in-flight client calls may take to finish on shutdown before connections are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
 

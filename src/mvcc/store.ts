@@ -193,6 +193,12 @@ export class MvccStore {
     return decodeKeyValue(raw);
   }
 
+  /** The key as of revision `rev` (undefined when absent or deleted then): prev_kv for watch catch-up. */
+  keyAt(key: Uint8Array, rev: number): KeyValue | undefined {
+    this.assertOpen();
+    return this.getKey(key, rev);
+  }
+
   private getKey(key: Uint8Array, atRev: number): KeyValue | undefined {
     const at = this.index.get(bytesToKey(key), atRev);
     return at === undefined ? undefined : this.readRecord(at.modified);

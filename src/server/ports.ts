@@ -28,6 +28,7 @@ import type {
   TxnRequest,
   TxnResponse,
 } from '../pb/etcdserverpb/rpc.js';
+import type { OpenStreamOptions, WatchStream } from '../watch/index.js';
 import type { Member } from './membership.js';
 
 export interface KvPort {
@@ -63,6 +64,17 @@ export interface LeasePort {
   /** TTL -1 when the lease does not exist, as etcd answers. */
   timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse>;
   leases(): Promise<LeaseLeasesResponse>;
+}
+
+/**
+ * Watch streams: the Watch service opens one per gRPC call and pulls the
+ * stream's responses (headers are added from `state`).
+ */
+export interface WatchPort {
+  openStream(opts?: OpenStreamOptions): WatchStream;
+  /** Catch lagging watchers up soon (a stream drained, or a watcher starts in the past). */
+  catchUpSoon(): void;
+  header(revision: number): ResponseHeader;
 }
 
 /** Liveness as /health, the gRPC health service and /metrics see it. */

@@ -15,6 +15,7 @@ import { AppliedIndexWaiters } from './applied-wait.js';
 import { Applier } from './applier.js';
 import { QuotaStage, StoreStage } from './apply-stages.js';
 import type { BootedStorage } from './bootstrap.js';
+import type { CoordinationKv } from './coordination/types.js';
 import { DefragGate } from './defrag-gate.js';
 import { Errors, type ServerError } from './errors.js';
 import { LeaseStage } from './lease-stage.js';
@@ -22,8 +23,9 @@ import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
 import { MemberState } from './member-state.js';
+import { MemberWatch } from './member-watch.js';
 import type { OpHandlers } from './ops.js';
-import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort } from './ports.js';
+import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort, WatchPort } from './ports.js';
 import { Proposer } from './proposer.js';
 import { BackendQuota } from './quota.js';
 import { NO_PEERS, RaftLoop } from './raft-loop.js';
@@ -35,6 +37,8 @@ export { SERVER_VERSION } from './member-maintenance.js';
 export const CLUSTER_VERSION = '3.4.0';
 
 const MAX_PENDING_REQUESTS = 100_000;
+/** etcd accepts gRPC messages this much larger than --max-request-bytes (envelope overhead). */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 const MAX_QUEUED_READS = 100_000;
 const READ_INDEX_RETRY_MS = 500;
 const PUBLISH_RETRY_MS = 500;
@@ -52,6 +56,10 @@ export class EtcdServer {
   readonly maintenance: MaintenancePort;
   readonly health: HealthPort;
   readonly lease: LeasePort;
+  readonly watch: WatchPort;
+  /** The member's KV, watches and leases as the in-member lock and election recipes use them. */
+  readonly coordination: CoordinationKv;
+  private readonly memberWatch: MemberWatch;
   private readonly lessor: Lessor;
   private readonly memberLease: MemberLease;
   private readonly waits = new WaitRegistry(MAX_PENDING_REQUESTS);
@@ -183,6 +191,21 @@ export class EtcdServer {
       promoteExtendMs: cfg.electionTimeoutMs,
     });
     this.lease = this.memberLease;
+    this.memberWatch = new MemberWatch({
+      store: boot.backend,
+      state: this.state,
+      events: this.appliedEvents,
+      maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+      progressIntervalMs: cfg.experimentalWatchProgressNotifyIntervalMs,
+    });
+    this.watch = this.memberWatch;
+    this.coordination = {
+      txn: (req) => this.kv.txn(req),
+      range: (req) => this.kv.range(req),
+      deleteRange: (req) => this.kv.deleteRange(req),
+      watch: (key, rangeEnd, from, signal) => this.memberWatch.watch(key, rangeEnd, from, signal),
+      grantLease: async (ttl) => (await this.memberLease.grant({ ID: 0n, TTL: ttl })).ID,
+    };
     this.state.onLeadership((leading) => {
       if (!leading) this.memberLease.demote();
     });
@@ -260,6 +283,7 @@ export class EtcdServer {
       Math.min(50, this.cfg.heartbeatIntervalMs),
     );
     this.memberLease.start();
+    this.memberWatch.start();
     void this.publish();
     return this.readyPromise;
   }
@@ -371,6 +395,7 @@ export class EtcdServer {
     this.stopped = true;
     clearInterval(this.fastElectionTimer);
     this.memberLease.stop();
+    this.memberWatch.stop();
     this.reads.stop(Errors.stopped());
     await this.loop.stop();
     this.waits.failAll(Errors.stopped());

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 /** The compiled file is <repo>/dist/test/acceptance/acceptance.test.js. */
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const HARNESS = join(REPO, '..', 'shared', 'acceptance', 'run');
-const SCENARIOS = ['01', '02', '03', '16', '17', '18'];
+const SCENARIOS = ['01', '02', '03', '04', '15', '16', '17', '18', '20'];
 const RUN_TIMEOUT_MS = 240_000;
 
 interface HarnessRun {

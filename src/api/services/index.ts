@@ -1,16 +1,34 @@
 // Registers the client API services on a gRPC server. Methods not listed in a
 // service's implementation answer UNIMPLEMENTED (the gRPC layer does that).
 import type { ServerConfig } from '../../config/types.js';
-import { ClusterDefinition, LeaseDefinition, MaintenanceDefinition } from '../../pb/etcdserverpb/rpc.js';
+import {
+  ClusterDefinition,
+  LeaseDefinition,
+  MaintenanceDefinition,
+  WatchDefinition,
+} from '../../pb/etcdserverpb/rpc.js';
 import { HealthDefinition } from '../../pb/grpc/health/v1/health.js';
-import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort } from '../../server/ports.js';
+import { ElectionDefinition } from '../../pb/v3electionpb/v3election.js';
+import { LockDefinition } from '../../pb/v3lockpb/v3lock.js';
+import type { CoordinationKv } from '../../server/coordination/types.js';
+import type {
+  ClusterPort,
+  HealthPort,
+  KvPort,
+  LeasePort,
+  MaintenancePort,
+  WatchPort,
+} from '../../server/ports.js';
 import type { GrpcServer } from '../grpc/server.js';
 import { clusterService } from './cluster.js';
+import { electionService } from './election.js';
 import { FastKVDefinition } from './fast-codecs.js';
 import { healthService } from './health.js';
 import { kvService } from './kv.js';
 import { leaseService } from './lease.js';
+import { lockService } from './lock.js';
 import { maintenanceService } from './maintenance.js';
+import { watchService } from './watch.js';
 
 /** The member as the client API sees it: one port per service. */
 export interface MemberPorts {
@@ -19,6 +37,8 @@ export interface MemberPorts {
   maintenance: MaintenancePort;
   lease: LeasePort;
   health: HealthPort;
+  watch: WatchPort;
+  coordination: CoordinationKv;
 }
 
 export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: ServerConfig): void {
@@ -26,6 +46,9 @@ export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: Ser
   grpc.addService(ClusterDefinition, clusterService(member.cluster));
   grpc.addService(MaintenanceDefinition, maintenanceService(member.maintenance));
   grpc.addService(LeaseDefinition, leaseService(member.lease));
+  grpc.addService(WatchDefinition, watchService(member.watch));
+  grpc.addService(LockDefinition, lockService({ kv: member.coordination }));
+  grpc.addService(ElectionDefinition, electionService({ kv: member.coordination }));
   const health = member.health;
   grpc.addService(
     HealthDefinition,

@@ -1,0 +1,104 @@
+// etcdserverpb.Watch: one bidirectional stream carrying many watchers. Requests
+// go to the stream's watchers in the hub (create, cancel, progress); responses
+// are pulled from the stream's queue and written with back-pressure. While the
+// transport is full, the hub leaves this stream's watchers behind and catches
+// them up from history once it drains, so a slow client costs only itself.
+
+import type {
+  WatchResponse as PbWatchResponse,
+  WatchDefinition,
+  WatchRequest,
+} from '../../pb/etcdserverpb/rpc.js';
+import type { Event as PbEvent } from '../../pb/mvccpb/kv.js';
+import type { WatchPort } from '../../server/ports.js';
+import type { WatchResponse, WatchStream } from '../../watch/index.js';
+import type { ResponseSink, ServiceImplementation } from '../grpc/types.js';
+import { toGrpcError } from './errors.js';
+
+/** Responses taken from the stream's queue at a time. */
+const TAKE_BATCH = 64;
+
+function toPb(port: WatchPort, r: WatchResponse): PbWatchResponse {
+  return {
+    header: port.header(r.revision),
+    watchId: r.watchId,
+    created: r.created ?? false,
+    canceled: r.canceled ?? false,
+    compactRevision: r.compactRevision ?? 0,
+    cancelReason: r.cancelReason ?? '',
+    fragment: r.fragment ?? false,
+    // mvcc's events are the wire Event shape (type numbers, Buffer keys and values).
+    events: r.events satisfies PbEvent[],
+  };
+}
+
+function handle(stream: WatchStream, port: WatchPort, req: WatchRequest): void {
+  const u = req.requestUnion;
+  if (u === undefined) return;
+  switch (u.$case) {
+    case 'createRequest': {
+      const c = u.createRequest;
+      stream.create({
+        key: c.key,
+        rangeEnd: c.rangeEnd,
+        startRevision: c.startRevision,
+        filters: c.filters,
+        prevKv: c.prevKv,
+        progressNotify: c.progressNotify,
+        fragment: c.fragment,
+        watchId: c.watchId,
+      });
+      if (c.startRevision > 0) port.catchUpSoon();
+      break;
+    }
+    case 'cancelRequest':
+      stream.cancel(u.cancelRequest.watchId);
+      break;
+    case 'progressRequest':
+      stream.requestProgress();
+      break;
+  }
+}
+
+/** Copies the stream's queued responses to the call, waiting for the transport when it is full. */
+function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatchResponse>): () => void {
+  let pumping = false;
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (;;) {
+        const batch = stream.take(TAKE_BATCH);
+        if (batch.length === 0 || sink.ended) break;
+        for (const r of batch) {
+          if (!sink.write(toPb(port, r))) await sink.drained();
+        }
+      }
+      if (stream.needsCatchUp) port.catchUpSoon();
+    } finally {
+      pumping = false;
+    }
+  };
+  return () => void pump();
+}
+
+export function watchService(port: WatchPort): ServiceImplementation<typeof WatchDefinition> {
+  return {
+    watch: async (requests, sink, ctx) => {
+      let onReadable: () => void = () => undefined;
+      const stream = port.openStream({ onReadable: () => onReadable() });
+      onReadable = pumpTo(stream, port, sink);
+      try {
+        for await (const req of requests) handle(stream, port, req);
+        // A client that half-closes still gets its events until it cancels, as from etcd.
+        if (!ctx.signal.aborted) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+        }
+      } catch (err) {
+        throw toGrpcError(err);
+      } finally {
+        stream.close();
+      }
+    },
+  };
+}
