@@ -17,6 +17,12 @@ import { toGrpcError } from './errors.js';
 
 /** Responses taken from the stream's queue at a time. */
 const TAKE_BATCH = 64;
+/**
+ * Created/canceled/progress answers are not bounded by the hub's event limits:
+ * a client that sends requests but does not read its answers is throttled here
+ * instead -- its requests are not read while this many answers wait.
+ */
+const MAX_UNREAD_RESPONSES = 1024;
 
 function toPb(port: WatchPort, r: WatchResponse): PbWatchResponse {
   return {
@@ -60,9 +66,24 @@ function handle(stream: WatchStream, port: WatchPort, req: WatchRequest): void {
   }
 }
 
+interface Pump {
+  /** Call when the stream has output. */
+  readable(): void;
+  /** Resolves once fewer than MAX_UNREAD_RESPONSES answers wait (at once if so). */
+  roomForRequests(): Promise<void>;
+}
+
 /** Copies the stream's queued responses to the call, waiting for the transport when it is full. */
-function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatchResponse>): () => void {
+function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatchResponse>): Pump {
   let pumping = false;
+  let waiter: (() => void) | undefined;
+  const release = (): void => {
+    if (waiter !== undefined && (stream.pendingResponses < MAX_UNREAD_RESPONSES || sink.ended)) {
+      const w = waiter;
+      waiter = undefined;
+      w();
+    }
+  };
   const pump = async (): Promise<void> => {
     if (pumping) return;
     pumping = true;
@@ -73,23 +94,38 @@ function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatch
         for (const r of batch) {
           if (!sink.write(toPb(port, r))) await sink.drained();
         }
+        release();
       }
       if (stream.needsCatchUp) port.catchUpSoon();
     } finally {
       pumping = false;
+      release();
     }
   };
-  return () => void pump();
+  return {
+    readable: () => void pump(),
+    roomForRequests: () => {
+      if (stream.pendingResponses < MAX_UNREAD_RESPONSES || sink.ended) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        waiter = resolve;
+      });
+    },
+  };
 }
 
 export function watchService(port: WatchPort): ServiceImplementation<typeof WatchDefinition> {
   return {
     watch: async (requests, sink, ctx) => {
-      let onReadable: () => void = () => undefined;
-      const stream = port.openStream({ onReadable: () => onReadable() });
-      onReadable = pumpTo(stream, port, sink);
+      let pump: Pump | undefined;
+      const stream = port.openStream({ onReadable: () => pump?.readable() });
+      pump = pumpTo(stream, port, sink);
+      // The call's end wakes a request loop held back by unread answers.
+      ctx.signal.addEventListener('abort', () => pump?.readable());
       try {
-        for await (const req of requests) handle(stream, port, req);
+        for await (const req of requests) {
+          handle(stream, port, req);
+          await pump.roomForRequests();
+        }
         // A client that half-closes still gets its events until it cancels, as from etcd.
         if (!ctx.signal.aborted) {
           await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
