@@ -5,6 +5,12 @@
 
 import { EventType, type KeyValue } from '../../mvcc/types.js';
 import { validateDeleteRangeRequest, validateRangeRequest, validateTxnRequest } from '../../mvcc/validate.js';
+import type {
+  DeleteRangeResponse as DeleteOutcome,
+  ResponseHeader as Header,
+  RangeResponse as RangeOutcome,
+  TxnResponse as TxnOutcome,
+} from '../../pb/etcdserverpb/rpc.js';
 import {
   type Compare,
   Compare_CompareResult,
@@ -17,7 +23,6 @@ import {
   type ResponseOp,
   TxnRequest,
 } from '../../pb/etcdserverpb/rpc.js';
-import type { DeleteOutcome, Header, RangeOutcome, TxnOutcome } from '../results.js';
 import { CoordinationErrors, type CoordinationKv } from './types.js';
 
 /** TTL etcd's concurrency sessions grant when no lease is given (defaultSessionTTL). */

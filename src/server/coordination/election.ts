@@ -4,7 +4,7 @@
 // is the leader. Proclaim and Resign act only while the key still has the
 // create revision the candidate was elected with.
 import { EventType, type KeyValue } from '../../mvcc/types.js';
-import type { Header } from '../results.js';
+import type { ResponseHeader as Header } from '../../pb/etcdserverpb/rpc.js';
 import {
   checkedRange,
   checkedTxn,

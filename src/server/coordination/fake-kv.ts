@@ -6,6 +6,12 @@
 // tests can check the exact shapes sent.
 import { MvccError } from '../../mvcc/errors.js';
 import { type Event, EventType, type KeyValue } from '../../mvcc/types.js';
+import type {
+  DeleteRangeResponse as DeleteOutcome,
+  ResponseHeader as Header,
+  RangeResponse as RangeOutcome,
+  TxnResponse as TxnOutcome,
+} from '../../pb/etcdserverpb/rpc.js';
 import {
   type Compare,
   Compare_CompareResult,
@@ -17,7 +23,6 @@ import {
   type ResponseOp,
   type TxnRequest,
 } from '../../pb/etcdserverpb/rpc.js';
-import type { DeleteOutcome, Header, RangeOutcome, TxnOutcome } from '../results.js';
 import type { CoordinationKv, WatchBatch } from './types.js';
 
 export type RecordedRequest =

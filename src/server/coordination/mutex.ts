@@ -2,7 +2,10 @@
 // concurrency.Mutex as v3lock drives it: each contender owns the key
 // `name/<lease hex>`; the contender whose key was created first holds the
 // lock, the others wait for the contender just ahead of them to go away.
-import type { DeleteOutcome, Header } from '../results.js';
+import type {
+  DeleteRangeResponse as DeleteOutcome,
+  ResponseHeader as Header,
+} from '../../pb/etcdserverpb/rpc.js';
 import {
   checkedDelete,
   checkedTxn,

@@ -3,8 +3,15 @@
 // client; here they run on this narrow view of the server instead, so the
 // contract below spells out the client behaviour the recipes rely on.
 import type { Event, KeyValue } from '../../mvcc/types.js';
-import type { DeleteRangeRequest, RangeRequest, TxnRequest } from '../../pb/etcdserverpb/rpc.js';
-import type { DeleteOutcome, Header, RangeOutcome, TxnOutcome } from '../results.js';
+import type {
+  DeleteRangeResponse as DeleteOutcome,
+  DeleteRangeRequest,
+  ResponseHeader as Header,
+  RangeResponse as RangeOutcome,
+  RangeRequest,
+  TxnResponse as TxnOutcome,
+  TxnRequest,
+} from '../../pb/etcdserverpb/rpc.js';
 
 /** One watch response: the events of one or more revisions, in revision order. */
 export interface WatchBatch {
