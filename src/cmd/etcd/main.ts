@@ -5,9 +5,9 @@
 import { loggingDeprecationNotices } from '../../config/logging-rules.js';
 import { parseEtcdCommandLine } from '../../config/parse.js';
 import { ConfigError, type ParseOutcome, type ServerConfig } from '../../config/types.js';
+import { startEtcd } from '../../embed/etcd.js';
 import { createLogger } from '../../log/logger.js';
 import type { Logger } from '../../log/types.js';
-import { startEtcd } from '../../embed/etcd.js';
 import { GATEWAY_USAGE, parseGatewayArgs, startGateway } from './gateway.js';
 import { describeConfigError } from './report.js';
 
