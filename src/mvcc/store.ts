@@ -7,25 +7,28 @@
 // call takes the entry's index, which is stored as the consistent index in the
 // same backend batch as the entry's records, so replay after a crash resumes
 // exactly after the last entry the backend holds.
+//
+// The mechanics live next door: write-txn.ts (the writes of one request),
+// txn-plan.ts (deciding and checking a txn before it writes), compaction.ts
+// (deleting compacted records in the background, HashKV), records.ts (reading
+// a record through the index) and request-fields.ts (range_end and lease).
 
-import { crc32c } from '@node-rs/crc32';
 import { Backend, DEFAULT_BACKEND_OPTIONS } from './backend.js';
-import { evaluateCompare } from './compare.js';
+import { Compactor, hashKeptRecords } from './compaction.js';
 import { assertInvariant, MvccError } from './errors.js';
-import { decodeKeyValue, encodeKeyValue } from './kv-codec.js';
+import { decodeKeyValue } from './kv-codec.js';
 import { fetchLimit, finishRange } from './range-options.js';
-import { deleteRangeOp, isTxnReadOnly, putOp, rangeOp, txnOp, unpackOp } from './request-op.js';
-import { decodeRevision, encodeRevision, type Revision, revisionId } from './revision.js';
+import { getKey, readRecord } from './records.js';
+import { toLease, toRangeEnd } from './request-fields.js';
+import { isTxnReadOnly } from './request-op.js';
 import { bytesToKey, keyToBytes, type RangeEnd, TreeIndex } from './tree-index.js';
+import { applyPlan, checkPlanPuts, checkPlanRanges, planTxn, type TxnReads } from './txn-plan.js';
 import {
-  asBuffer,
   type CompactResult,
   type DeleteRangeRequest,
   type DeleteRangeResult,
-  EMPTY_BYTES,
   type Event,
   EventType,
-  emptyHeader,
   type HashKVResult,
   type KeyValue,
   type LogFn,
@@ -33,12 +36,11 @@ import {
   type PutResult,
   type RangeRequest,
   type RangeResult,
-  type ResponseOp,
   type TxnRequest,
-  type TxnResponse,
   type TxnResult,
 } from './types.js';
 import { checkTxnDuplicates } from './validate.js';
+import { WriteTxn } from './write-txn.js';
 
 export interface MvccStoreOptions {
   log?: LogFn;
@@ -50,41 +52,6 @@ export interface MvccStoreOptions {
   compactionBatchLimit?: number;
   /** Lease existence check for puts with a lease (etcd's "lease not found"); none when absent. */
   leaseExists?: (id: bigint) => boolean;
-}
-
-/** Converts a request's range_end: empty = the key alone, "\0" = every key >= key. */
-function toRangeEnd(rangeEnd: Uint8Array | undefined): RangeEnd {
-  if (rangeEnd === undefined || rangeEnd.length === 0) return null;
-  if (rangeEnd.length === 1 && rangeEnd[0] === 0) return '';
-  return bytesToKey(rangeEnd);
-}
-
-function toLease(lease: number | bigint | undefined): bigint {
-  if (lease === undefined) return 0n;
-  return typeof lease === 'bigint' ? lease : BigInt(lease);
-}
-
-/** The writes of one applied request: they all get main revision beginRev + 1. */
-class WriteTxn {
-  readonly events: Event[] = [];
-  constructor(readonly beginRev: number) {}
-
-  /** The revision a read inside this txn sees: its own earlier writes included. */
-  readRev(): number {
-    return this.events.length > 0 ? this.beginRev + 1 : this.beginRev;
-  }
-
-  nextRevision(): Revision {
-    return { main: this.beginRev + 1, sub: this.events.length };
-  }
-}
-
-/** A txn's branch decisions, all taken against the store as it was before the txn. */
-interface TxnPlan {
-  succeeded: boolean;
-  ops: TxnRequest['success'] & {};
-  /** Plans of nested txns, by position in `ops`. */
-  nested: Map<number, TxnPlan>;
 }
 
 interface RawRange {
@@ -99,20 +66,30 @@ export class MvccStore {
   /** -1 until the first compaction, as in etcd. */
   private compactMainRev = -1;
   private appliedIndex = 0;
-  private compactionChain: Promise<void> = Promise.resolve();
-  private readonly compactionBatchLimit: number;
+  private readonly compactor: Compactor;
   private leaseExists: ((id: bigint) => boolean) | undefined;
   private closed = false;
   private defragmenting = false;
+  /**
+   * The reads txn planning needs, as one adapter made once per store (not per txn), so
+   * txn-plan.ts sees no private field and the store's public API stays as it is.
+   */
+  private readonly txnReads: TxnReads = {
+    currentRevision: () => this.currentRev,
+    compactedRevision: () => this.compactMainRev,
+    kvsInRange: (key, end) => this.rangeKeys(key, end, 0, this.currentRev, 0, false).kvs,
+    currentKey: (key) => getKey(this.index, this.backend, key, this.currentRev),
+    checkLease: (lease) => this.checkLease(lease),
+    rangeAt: (req, curRev) => this.rangeAt(req, curRev),
+  };
 
   private constructor(
     private backend: Backend,
     private readonly log: LogFn,
     opts: MvccStoreOptions,
   ) {
-    this.compactionBatchLimit = opts.compactionBatchLimit ?? 1000;
     this.leaseExists = opts.leaseExists;
-    assertInvariant(this.compactionBatchLimit >= 1, 'compactionBatchLimit must be >= 1');
+    this.compactor = new Compactor(opts.compactionBatchLimit ?? 1000, log);
   }
 
   /** Opens (creating if needed) the LMDB file at `path` and rebuilds the key index from it. */
@@ -178,30 +155,14 @@ export class MvccStore {
     if (countOnly || revs.length === 0) return { kvs: [], count: revs.length, rev: curRev };
     const take = limit > 0 ? Math.min(limit, revs.length) : revs.length;
     const kvs: KeyValue[] = new Array(take);
-    for (let i = 0; i < take; i++) kvs[i] = this.readRecord(revs[i]!.rev);
+    for (let i = 0; i < take; i++) kvs[i] = readRecord(this.backend, revs[i]!.rev);
     return { kvs, count: revs.length, rev: curRev };
-  }
-
-  private readRecord(rev: Revision): KeyValue {
-    const raw = this.backend.get(rev);
-    // (No template literal in the hot path unless it fails.)
-    if (raw === undefined) {
-      throw new Error(
-        `mvcc invariant violated: index points at ${revisionId(rev.main, rev.sub)}, missing from backend`,
-      );
-    }
-    return decodeKeyValue(raw);
   }
 
   /** The key as of revision `rev` (undefined when absent or deleted then): prev_kv for watch catch-up. */
   keyAt(key: Uint8Array, rev: number): KeyValue | undefined {
     this.assertOpen();
-    return this.getKey(key, rev);
-  }
-
-  private getKey(key: Uint8Array, atRev: number): KeyValue | undefined {
-    const at = this.index.get(bytesToKey(key), atRev);
-    return at === undefined ? undefined : this.readRecord(at.modified);
+    return getKey(this.index, this.backend, key, rev);
   }
 
   /**
@@ -228,7 +189,7 @@ export class MvccStore {
     this.assertOpen();
     const out: { key: Uint8Array; lease: bigint }[] = [];
     this.index.forEachAt('', '', this.currentRev, (k, at) => {
-      const kv = this.readRecord(at.modified);
+      const kv = readRecord(this.backend, at.modified);
       if (kv.lease !== 0n) out.push({ key: keyToBytes(k), lease: kv.lease });
       return true;
     });
@@ -239,11 +200,9 @@ export class MvccStore {
 
   put(index: number, req: PutRequest): PutResult {
     return this.applyEntry(index, () => {
-      const lease = toLease(req.lease);
-      if (lease !== 0n && this.leaseExists && !this.leaseExists(lease))
-        throw new MvccError('lease-not-found');
-      const tw = new WriteTxn(this.currentRev);
-      const prevKv = this.txnPut(tw, req);
+      this.checkLease(toLease(req.lease));
+      const tw = this.beginWrite();
+      const prevKv = tw.put(req);
       this.finishWrite(tw);
       return { rev: tw.beginRev + 1, ...(prevKv ? { prevKv } : {}), events: tw.events };
     });
@@ -251,8 +210,8 @@ export class MvccStore {
 
   deleteRange(index: number, req: DeleteRangeRequest): DeleteRangeResult {
     return this.applyEntry(index, () => {
-      const tw = new WriteTxn(this.currentRev);
-      const { deleted, prevKvs } = this.txnDeleteRange(tw, req);
+      const tw = this.beginWrite();
+      const { deleted, prevKvs } = tw.deleteRange(req);
       this.finishWrite(tw);
       return { rev: this.currentRev, deleted, prevKvs, events: tw.events };
     });
@@ -261,11 +220,11 @@ export class MvccStore {
   txn(index: number, req: TxnRequest): TxnResult {
     return this.applyEntry(index, () => {
       checkTxnDuplicates(req);
-      const plan = this.planTxn(req);
-      if (!isTxnReadOnly(req)) this.checkPlanPuts(plan);
-      this.checkPlanRanges(plan);
-      const tw = new WriteTxn(this.currentRev);
-      const resp = this.applyPlan(tw, plan);
+      const plan = planTxn(this.txnReads, req);
+      if (!isTxnReadOnly(req)) checkPlanPuts(this.txnReads, plan);
+      checkPlanRanges(this.txnReads, plan);
+      const tw = this.beginWrite();
+      const resp = applyPlan(this.txnReads, tw, plan);
       this.finishWrite(tw);
       resp.header.revision = this.currentRev;
       return {
@@ -346,17 +305,8 @@ export class MvccStore {
     if (rev > 0 && rev <= compactRev) throw new MvccError('compacted');
     if (rev > 0 && rev > this.currentRev) throw new MvccError('future-rev');
     const atRev = rev === 0 ? this.currentRev : rev;
-    const keep = this.index.keep(atRev);
-    let hash = crc32c(Buffer.from('key'));
-    this.backend.scan(0, atRev + 1, (rec) => {
-      if (rec.rev.main <= compactRev && keep.size > 0 && !keep.has(revisionId(rec.rev.main, rec.rev.sub))) {
-        return true;
-      }
-      hash = crc32c(encodeRevision(rec.rev, rec.tombstone), hash);
-      hash = crc32c(Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.length), hash);
-      return true;
-    });
-    return { hash: hash >>> 0, compactRevision: compactRev, revision: this.currentRev };
+    const hash = hashKeptRecords(this.backend, this.index.keep(atRev), compactRev, atRev);
+    return { hash, compactRevision: compactRev, revision: this.currentRev };
   }
 
   /**
@@ -378,7 +328,7 @@ export class MvccStore {
     this.assertOpen();
     this.defragmenting = true;
     try {
-      await this.compactionChain;
+      await this.compactor.idle();
       const before = this.backend.sizeBytes();
       this.backend = await this.backend.defragmented();
       this.log('info', 'defragmented backend', { before, after: this.backend.sizeBytes() });
@@ -401,7 +351,7 @@ export class MvccStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.compactionChain;
+    await this.compactor.idle();
     await this.backend.close();
   }
 
@@ -437,171 +387,24 @@ export class MvccStore {
     this.backend.endEntry();
   }
 
+  /** Starts the writes of one request; finishWrite ends them. */
+  private beginWrite(): WriteTxn {
+    return new WriteTxn(this.currentRev, this.index, this.backend);
+  }
+
   private finishWrite(tw: WriteTxn): void {
     assertInvariant(this.currentRev === tw.beginRev, 'store revision moved during a write');
     if (tw.events.length > 0) this.currentRev = tw.beginRev + 1;
   }
 
-  /** One put inside `tw`; checks ignore_value/ignore_lease before writing. Returns the previous kv. */
-  private txnPut(tw: WriteTxn, req: PutRequest): KeyValue | undefined {
-    const needsPrev = req.ignoreValue || req.ignoreLease || req.prevKv;
-    const prev = needsPrev ? this.getKey(req.key, tw.readRev()) : undefined;
-    if ((req.ignoreValue || req.ignoreLease) && prev === undefined) throw new MvccError('key-not-found');
-    const value = req.ignoreValue ? prev!.value : (req.value ?? new Uint8Array(0));
-    const lease = req.ignoreLease ? prev!.lease : toLease(req.lease);
-    this.writePut(tw, req.key, value, lease);
-    return req.prevKv ? prev : undefined;
-  }
-
-  private writePut(tw: WriteTxn, key: Uint8Array, value: Uint8Array, lease: bigint): void {
-    const rev = tw.nextRevision();
-    const keyStr = bytesToKey(key);
-    const before = this.index.get(keyStr, rev.main);
-    const prevKv = before === undefined ? undefined : this.readRecord(before.modified);
-    const kv: KeyValue = {
-      key: asBuffer(key),
-      value: asBuffer(value),
-      createRevision: before === undefined ? rev.main : before.created.main,
-      modRevision: rev.main,
-      version: (before?.version ?? 0) + 1,
-      lease,
-    };
-    this.backend.putRecord(rev, false, encodeKeyValue(kv));
-    this.index.put(keyStr, rev);
-    tw.events.push(prevKv ? { type: EventType.PUT, kv, prevKv } : { type: EventType.PUT, kv });
-  }
-
-  private txnDeleteRange(tw: WriteTxn, req: DeleteRangeRequest): { deleted: number; prevKvs: KeyValue[] } {
-    const readRev = tw.readRev();
-    const targets = this.index.range(bytesToKey(req.key), toRangeEnd(req.rangeEnd), readRev);
-    const prevKvs: KeyValue[] = [];
-    for (const t of targets) {
-      const prevKv = this.readRecord(t.rev);
-      if (req.prevKv) prevKvs.push(prevKv);
-      const rev = tw.nextRevision();
-      // etcd's tombstone record holds only the key; the event adds the revision.
-      this.backend.putRecord(rev, true, encodeKeyValue({ ...EMPTY_KV, key: prevKv.key }));
-      assertInvariant(this.index.tombstone(t.key, rev), 'tombstone on a key that is not live');
-      tw.events.push({
-        type: EventType.DELETE,
-        kv: { ...EMPTY_KV, key: prevKv.key, modRevision: rev.main },
-        prevKv,
-      });
-    }
-    return { deleted: targets.length, prevKvs };
-  }
-
-  private planTxn(req: TxnRequest): TxnPlan {
-    const succeeded = (req.compare ?? []).every((c) =>
-      evaluateCompare(c, this.rangeKeys(c.key, toRangeEnd(c.rangeEnd), 0, this.currentRev, 0, false).kvs),
-    );
-    const ops = (succeeded ? req.success : req.failure) ?? [];
-    const nested = new Map<number, TxnPlan>();
-    ops.forEach((op, i) => {
-      const u = unpackOp(op);
-      if (u?.kind === 'txn') nested.set(i, this.planTxn(u.req));
-    });
-    return { succeeded, ops, nested };
-  }
-
-  private forEachPlannedOp(plan: TxnPlan, visit: (op: ReturnType<typeof unpackOp>) => void): void {
-    plan.ops.forEach((op, i) => {
-      const child = plan.nested.get(i);
-      if (child) this.forEachPlannedOp(child, visit);
-      else visit(unpackOp(op));
-    });
-  }
-
-  /** etcd checks the chosen puts against the pre-txn store before writing anything. */
-  private checkPlanPuts(plan: TxnPlan): void {
-    this.forEachPlannedOp(plan, (u) => {
-      if (u?.kind !== 'put') return;
-      if ((u.req.ignoreValue || u.req.ignoreLease) && this.getKey(u.req.key, this.currentRev) === undefined) {
-        throw new MvccError('key-not-found');
-      }
-      const lease = toLease(u.req.lease);
-      if (lease !== 0n && this.leaseExists && !this.leaseExists(lease))
-        throw new MvccError('lease-not-found');
-    });
-  }
-
-  private checkPlanRanges(plan: TxnPlan): void {
-    this.forEachPlannedOp(plan, (u) => {
-      if (u?.kind !== 'range') return;
-      const rev = u.req.revision ?? 0;
-      if (rev === 0) return;
-      if (rev > this.currentRev) throw new MvccError('future-rev');
-      if (rev < this.compactMainRev) throw new MvccError('compacted');
-    });
-  }
-
-  /** Runs the planned ops in order; the response headers carry the revisions etcd reports. */
-  private applyPlan(tw: WriteTxn, plan: TxnPlan): TxnResponse {
-    const responses: ResponseOp[] = [];
-    plan.ops.forEach((op, i) => {
-      const u = unpackOp(op);
-      if (u === undefined) return;
-      switch (u.kind) {
-        case 'range': {
-          const r = this.rangeAt(u.req, tw.readRev());
-          responses.push(
-            rangeOp({ header: emptyHeader(r.revision), kvs: r.kvs, more: r.more, count: r.count }),
-          );
-          return;
-        }
-        case 'put': {
-          const prevKv = this.txnPut(tw, u.req);
-          responses.push(putOp({ header: emptyHeader(tw.beginRev + 1), ...(prevKv ? { prevKv } : {}) }));
-          return;
-        }
-        case 'deleteRange': {
-          const { deleted, prevKvs } = this.txnDeleteRange(tw, u.req);
-          responses.push(deleteRangeOp({ header: emptyHeader(tw.readRev()), deleted, prevKvs }));
-          return;
-        }
-        case 'txn': {
-          const child = plan.nested.get(i);
-          assertInvariant(child !== undefined, 'nested txn without a plan');
-          // etcd leaves a nested txn's header revision at 0.
-          responses.push(txnOp(this.applyPlan(tw, child)));
-          return;
-        }
-      }
-    });
-    return { header: emptyHeader(0), succeeded: plan.succeeded, responses };
+  /** Lease existence check for a put (etcd's "lease not found"); 0n = no lease, always fine. */
+  private checkLease(lease: bigint): void {
+    if (lease !== 0n && this.leaseExists && !this.leaseExists(lease)) throw new MvccError('lease-not-found');
   }
 
   /** Queues the physical deletion behind any compaction still running. */
   private scheduleCompaction(rev: number): Promise<void> {
-    // The schedule mark must reach the file before any record goes, so a crash resumes it.
-    this.backend.commit();
-    const keep = this.index.compact(rev);
-    const job = this.compactionChain.then(() => this.deleteCompacted(rev, keep));
-    this.compactionChain = job.catch((err: unknown) => {
-      this.log('error', 'compaction failed', { revision: rev, error: String(err) });
-    });
-    return job;
-  }
-
-  private async deleteCompacted(rev: number, keep: Set<string>): Promise<void> {
-    let after: Buffer | undefined;
-    let removed = 0;
-    for (;;) {
-      const keys = this.backend.committedKeysUpTo(rev, after, this.compactionBatchLimit);
-      const doomed = keys.filter((k) => {
-        const r = decodeRevision(k);
-        return !keep.has(revisionId(r.main, r.sub));
-      });
-      const finished = keys.length < this.compactionBatchLimit;
-      this.backend.deleteCommitted(doomed, finished ? [['finishedCompactRev', rev]] : []);
-      removed += doomed.length;
-      if (finished) break;
-      after = keys[keys.length - 1];
-      // Let reads and applies run between chunks.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    await this.backend.flush();
-    this.log('info', 'finished scheduled compaction', { revision: rev, removed });
+    return this.compactor.schedule(this.backend, this.index, rev);
   }
 
   /** Rebuilds the index from the backend (records in revision order) and resumes a compaction. */
@@ -639,12 +442,3 @@ export class MvccStore {
     assertInvariant(!this.defragmenting, 'store used while defragmenting');
   }
 }
-
-const EMPTY_KV: KeyValue = {
-  key: EMPTY_BYTES,
-  createRevision: 0,
-  modRevision: 0,
-  version: 0,
-  value: EMPTY_BYTES,
-  lease: 0n,
-};

@@ -1,0 +1,89 @@
+// Physical compaction: once the store has moved its compaction revision (history at or below it
+// is unreadable at once), the records a compaction does not keep are deleted from the backend
+// in the background, in chunks, one compaction after the other. HashKV lives here too because it
+// must skip exactly the records a compaction would delete.
+
+import { crc32c } from '@node-rs/crc32';
+import type { Backend } from './backend.js';
+import { assertInvariant } from './errors.js';
+import { decodeRevision, encodeRevision, revisionId } from './revision.js';
+import type { TreeIndex } from './tree-index.js';
+import type { LogFn } from './types.js';
+
+export class Compactor {
+  private chain: Promise<void> = Promise.resolve();
+
+  /** `batchLimit`: records deleted per backend transaction. */
+  constructor(
+    private readonly batchLimit: number,
+    private readonly log: LogFn,
+  ) {
+    assertInvariant(batchLimit >= 1, 'compactionBatchLimit must be >= 1');
+  }
+
+  /**
+   * Compacts `index` at `rev` and queues the physical deletion behind any compaction still
+   * running. The schedule mark (scheduledCompactRev) must already be in the batch or on disk.
+   * Holding on to `backend` is safe: defragment and close, the only things that swap or close
+   * it, wait for idle() first.
+   */
+  schedule(backend: Backend, index: TreeIndex, rev: number): Promise<void> {
+    // The schedule mark must reach the file before any record goes, so a crash resumes it.
+    backend.commit();
+    const keep = index.compact(rev);
+    const job = this.chain.then(() => this.deleteCompacted(backend, rev, keep));
+    this.chain = job.catch((err: unknown) => {
+      this.log('error', 'compaction failed', { revision: rev, error: String(err) });
+    });
+    return job;
+  }
+
+  /** Settles once every compaction queued so far has ended (failures are logged, not thrown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async deleteCompacted(backend: Backend, rev: number, keep: Set<string>): Promise<void> {
+    let after: Buffer | undefined;
+    let removed = 0;
+    for (;;) {
+      const keys = backend.committedKeysUpTo(rev, after, this.batchLimit);
+      const doomed = keys.filter((k) => {
+        const r = decodeRevision(k);
+        return !keep.has(revisionId(r.main, r.sub));
+      });
+      const finished = keys.length < this.batchLimit;
+      backend.deleteCommitted(doomed, finished ? [['finishedCompactRev', rev]] : []);
+      removed += doomed.length;
+      if (finished) break;
+      after = keys[keys.length - 1];
+      // Let reads and applies run between chunks.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await backend.flush();
+    this.log('info', 'finished scheduled compaction', { revision: rev, removed });
+  }
+}
+
+/**
+ * CRC-32C over the records up to `atRev`, skipping records at or below `compactRev` that are not
+ * in `keep` (what a compaction at `atRev` keeps), so members agree whatever their physical
+ * compaction progress. Like etcd, an empty `keep` skips nothing.
+ */
+export function hashKeptRecords(
+  backend: Backend,
+  keep: Set<string>,
+  compactRev: number,
+  atRev: number,
+): number {
+  let hash = crc32c(Buffer.from('key'));
+  backend.scan(0, atRev + 1, (rec) => {
+    if (rec.rev.main <= compactRev && keep.size > 0 && !keep.has(revisionId(rec.rev.main, rec.rev.sub))) {
+      return true;
+    }
+    hash = crc32c(encodeRevision(rec.rev, rec.tombstone), hash);
+    hash = crc32c(Buffer.from(rec.value.buffer, rec.value.byteOffset, rec.value.length), hash);
+    return true;
+  });
+  return hash >>> 0;
+}
