@@ -33,14 +33,14 @@ interface Report {
 /** Runs the script against one endpoint; ids are 64-bit, so the JSON is parsed with exact integers kept as strings. */
 async function runCheck(endpoint: string): Promise<Report> {
   const [host, port] = endpoint.split(':') as [string, string];
-  const r = await runCommand(PYTHON, [checkScript(), host, port], '', {}, 30_000);
+  const r = await runCommand(PYTHON, [checkScript(), host, port], '', {}, 90_000);
   assert.equal(r.code, 0, `etcd3_check.py against ${endpoint} failed:\n${r.stderr}`);
   const exact = r.stdout.replace(/(:\s*|\[\s*|,\s*)(\d{16,})/g, '$1"$2"');
   const report = JSON.parse(exact.split(`http://${endpoint}`).join('http://ENDPOINT')) as Report;
   return report;
 }
 
-describe('python3-etcd3 against etcd-ts and the real etcd', { timeout: 60_000 }, () => {
+describe('python3-etcd3 against etcd-ts and the real etcd', { timeout: 180_000 }, () => {
   let twins: Twins | undefined;
 
   before(async () => {
@@ -90,6 +90,64 @@ describe('python3-etcd3 against etcd-ts and the real etcd', { timeout: 60_000 },
     const status = ours.status as { version: string; leader_name: string };
     assert.match(status.version, /^3\.4\./);
     assert.equal(status.leader_name, 'twin');
+
+    // Watch: one response per revision while synced, the whole history in ONE response when
+    // catching up from a start revision, a compacted start revision cancels the watch.
+    type Responses = { header_revision: number; events: { key: string; type: string }[] }[];
+    const sizes = (step: string): number[] => (ours[step] as Responses).map((r) => r.events.length);
+    assert.deepEqual(sizes('watch_prefix'), [1, 1, 1, 1, 3, 2]);
+    assert.deepEqual(sizes('watch_key_prev_kv'), [1, 1, 1, 1]);
+    assert.deepEqual(sizes('watch_replay'), [12]);
+    assert.deepEqual(sizes('watch_replay_key_prev_kv'), [4]);
+    assert.deepEqual(sizes('watch_at_compaction'), [9]);
+    assert.deepEqual(
+      (ours.watch_prefix as Responses)[4]!.events.map((e) => `${e.type} ${e.key}`),
+      ['PUT /pw/a', 'PUT /pw/c', 'DELETE /pw/start'],
+    );
+    assert.equal((ours.watch_compacted as { error: string }).error, 'RevisionCompactedError');
+    assert.equal(ours.watch_after_cancel_quiet, true);
+    assert.equal(ours.watch_once_timeout, 'WatchTimedOut');
+    assert.equal((ours.watch_iterator as Json[]).length, 2);
+
+    // Leases.
+    assert.deepEqual(ours.lease_grant, { ttl: 30, id_nonzero: true });
+    assert.deepEqual(ours.lease_on_keys, { a: true, c: 0 });
+    assert.deepEqual(ours.lease_info, {
+      same_id: true,
+      granted_ttl: 30,
+      ttl_in_range: true,
+      keys: ['/pl/a', '/pl/b'],
+    });
+    assert.deepEqual(ours.lease_refresh, [{ same_id: true, ttl: 30 }]);
+    assert.deepEqual(ours.lease_fixed_id, { id: 0x1234abcd, ttl: 20 });
+    assert.deepEqual(ours.lease_duplicate_id, { exception: 'PreconditionFailedError' });
+    assert.deepEqual(ours.lease_ttl_too_large, {
+      code: 'OUT_OF_RANGE',
+      details: 'etcdserver: too large lease TTL',
+    });
+    assert.deepEqual(ours.lease_ttl_1, { ttl: 2 });
+    assert.deepEqual(ours.lease_expiry, { key_deleted: true, not_before_1s: true });
+    assert.deepEqual(ours.lease_expired_info, { ttl: -1, granted_ttl: 0, keys: [] });
+    assert.deepEqual(ours.lease_revoked_info, { ttl: -1, granted_ttl: 0 });
+    const notFound = { code: 'NOT_FOUND', details: 'etcdserver: requested lease not found' };
+    assert.deepEqual(ours.lease_revoke_again, notFound);
+    assert.deepEqual(ours.lease_put_revoked, notFound);
+    assert.deepEqual(ours.lease_refresh_revoked, [{ same_id: true, ttl: 0 }]);
+    assert.deepEqual(ours.lease_unknown_info, { ttl: -1 });
+
+    // Locks: a second holder times out, then waits and gets the lock once the first releases it.
+    assert.equal(ours.lock_acquire, true);
+    assert.deepEqual(ours.lock_key, { key: '/locks/pylock', lease_is_the_locks: true, version: 1 });
+    assert.deepEqual(ours.lock_second_times_out, { acquired: false, waited_1s: true });
+    assert.equal(ours.lock_second_is_acquired, false);
+    assert.equal(ours.lock_release, true);
+    assert.deepEqual(ours.lock_second_acquires, { acquired: true, after_release: true });
+    assert.deepEqual(ours.lock_owners, { first: false, second: true });
+    assert.deepEqual(ours.lock_refresh, [20]);
+    assert.equal(ours.lock_release_again, false);
+    assert.deepEqual(ours.lock_after_expiry, { acquired: true, not_before_1s: true });
+    assert.equal(ours.lock_context_manager, true);
+    assert.deepEqual(ours.lock_context_manager_after, { value: null, meta: null });
 
     // Then every step, field by field, against the real etcd.
     for (const step of Object.keys(real)) {

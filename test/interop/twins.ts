@@ -3,6 +3,11 @@
 // ADVERTISED peer URL, so their member and cluster ids are equal too. Only
 // the listen URLs differ (a single member never dials its advertised peer
 // URL, so it does not matter that only etcd-ts listens on it).
+//
+// INTEROP_OURS=real makes the "ours" twin a second real etcd 3.4 (same flags,
+// same identity), so that a comparison test can be validated against the
+// reference alone before etcd-ts has the feature; unset (or etcd-ts) is the
+// normal mode.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import {
   freePort,
@@ -15,6 +20,14 @@ import {
 
 export const REAL_ETCD = '/usr/bin/etcd';
 export const REAL_CTL = '/usr/bin/etcdctl';
+
+/** What runs as the "ours" twin: etcd-ts (default) or, with INTEROP_OURS=real, a second real etcd. */
+export const OURS: 'etcd-ts' | 'real' = ((): 'etcd-ts' | 'real' => {
+  const v = process.env.INTEROP_OURS ?? 'etcd-ts';
+  if (v === 'etcd-ts' || v === '') return 'etcd-ts';
+  if (v === 'real') return 'real';
+  throw new Error(`INTEROP_OURS must be "etcd-ts" or "real", not ${JSON.stringify(v)}`);
+})();
 
 const MEMBER_NAME = 'twin';
 const CLUSTER_TOKEN = 'interop-twins';
@@ -69,7 +82,7 @@ function commonArgs(id: Identity): string[] {
 }
 
 /** etcd-ts through the integration harness, advertising the shared peer URL. */
-class OurTwin extends MemberProcess {
+class OurTwin extends MemberProcess implements TwinProcess {
   constructor(
     spec: MemberSpec,
     private readonly id: Identity,
@@ -90,8 +103,16 @@ class OurTwin extends MemberProcess {
   }
 }
 
+/** What startTwins needs of either kind of server process. */
+interface TwinProcess {
+  readonly endpoint: string;
+  readonly output: string;
+  start(): void;
+  stop(): Promise<unknown>;
+}
+
 /** The real etcd, started and stopped by this module only. */
-class RealTwin {
+class RealTwin implements TwinProcess {
   private proc: ChildProcess | undefined;
   output = '';
 
@@ -179,12 +200,17 @@ export async function startTwins(extraArgs: string[] = []): Promise<Twins> {
   const id: Identity = { advertisedPeerUrl: `http://127.0.0.1:${ourPeer}`, extraArgs };
   const ourDir = tempDir('interop-ours');
   const realDir = tempDir('interop-real');
-  const ours = new OurTwin(
-    { name: MEMBER_NAME, dataDir: ourDir, clientPort: ourClient, peerPort: ourPeer, extraArgs },
-    id,
-  );
+  const ours: TwinProcess =
+    OURS === 'real'
+      ? new RealTwin(ourDir, ourClient, ourPeer, id)
+      : new OurTwin(
+          { name: MEMBER_NAME, dataDir: ourDir, clientPort: ourClient, peerPort: ourPeer, extraArgs },
+          id,
+        );
   const real = new RealTwin(realDir, realClient, realPeer, id);
-  const logs = (): string => `--- etcd-ts log ---\n${ours.output}\n--- real etcd log ---\n${real.output}`;
+  const logs = (): string =>
+    `--- ${OURS === 'real' ? 'second real etcd (INTEROP_OURS=real)' : 'etcd-ts'} log ---\n${ours.output}\n` +
+    `--- real etcd log ---\n${real.output}`;
   const stop = async (): Promise<void> => {
     await Promise.all([ours.stop(), real.stop()]);
     removeDir(ourDir);
