@@ -43,7 +43,7 @@ describe('catch-up', () => {
     );
   });
 
-  test('batches end at whole revisions and the response revision is the batch end', () => {
+  test("batches end at whole revisions; the header revision is the store's, as etcd's", () => {
     const { history, hub, write } = setup();
     for (let i = 0; i < 6; i++) write({ put: 'a' }, { put: 'b' });
     const s = hub.openStream();
@@ -58,13 +58,14 @@ describe('catch-up', () => {
     }
     assert.equal(hub.stats().unsynced, 0);
     assert.equal(got.length, 6);
-    for (const r of got) {
-      assert.deepEqual(revsOf(r), [r.revision, r.revision]);
+    got.forEach((r, i) => {
+      assert.equal(r.revision, history.currentRevision());
+      assert.deepEqual(revsOf(r), [i + 2, i + 2]);
       assert.deepEqual(
         r.events.map((e) => dec(e.kv.key)),
         ['a', 'b'],
       );
-    }
+    });
   });
 
   test('a revision larger than the budget is delivered whole', () => {
@@ -77,7 +78,8 @@ describe('catch-up', () => {
     const r1 = hub.syncUnsynced(2);
     assert.deepEqual(r1, { read: 5, unsynced: 1, more: true });
     const [resp] = s.take();
-    assert.equal(resp!.revision, 2);
+    assert.equal(resp!.revision, 3);
+    assert.deepEqual(revsOf(resp!), [2, 2, 2, 2, 2]);
     assert.equal(resp!.events.length, 5);
     hub.syncUnsynced(2);
     assert.deepEqual(s.take().map(revsOf), [[3]]);

@@ -157,7 +157,9 @@ export function catchUpPass(core: HubCore, maxEvents: number): SyncResult {
         variants.set(select, v);
       }
       w.advance(batchEnd + 1);
-      if (v.events.length > 0) core.sendEvents(w, batchEnd, v.events, v.bytes);
+      // The header carries the store's revision, as etcd's catch-up responses do: a
+      // watcher's header revisions never go below its created response's.
+      if (v.events.length > 0) core.sendEvents(w, cur, v.events, v.bytes);
       if (w.nextRev > cur) core.toSynced(w);
     }
   }

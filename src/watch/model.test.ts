@@ -166,7 +166,8 @@ class Checker {
       next === undefined || next.kv.modRevision > lastRev,
       `watcher ${inc.id}: revision ${lastRev} split`,
     );
-    inc.nextBound = Math.max(inc.nextBound, r.revision + 1);
+    // A header revision is the store's, not a promise of coverage: only the events themselves bound it.
+    inc.nextBound = Math.max(inc.nextBound, lastRev + 1);
   }
 }
 
