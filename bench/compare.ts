@@ -348,6 +348,9 @@ function workloads(quick: boolean, idle: number | undefined): Workload[] {
     watch(1, 10000),
     watch(10, 10000),
     { kind: 'idle-watchers', name: `watch idle n=${idleWatchers}`, watchers: idleWatchers, streams: 100 },
+    // The issue's scale points: many watchers on one stream, and many streams.
+    { kind: 'idle-watchers', name: 'watch idle n=10000 streams=1', watchers: 10000, streams: 1 },
+    { kind: 'idle-watchers', name: 'watch idle n=1000 streams=1000', watchers: 1000, streams: 1000 },
     keepalive(1, 5000),
     keepalive(16, 30000),
   ];

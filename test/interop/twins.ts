@@ -61,6 +61,8 @@ export function runCommand(
         resolve({ code, stdout, stderr });
       },
     );
+    // A command that exits before reading its stdin must not crash the test with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
 }
