@@ -2,6 +2,8 @@
 // Holds no logic worth testing on its own; parsing lives in src/config, the
 // member in src/server.
 
+// First: heap settings must be in place before the rest of the server allocates.
+import './heap-tuning.js';
 import { loggingDeprecationNotices } from '../../config/logging-rules.js';
 import { parseEtcdCommandLine } from '../../config/parse.js';
 import { ConfigError, type ParseOutcome, type ServerConfig } from '../../config/types.js';
