@@ -4,21 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../util/seeded-random.js';
 import { LeaseError } from './errors.js';
 import { Lessor } from './lessor.js';
 import { decodeLeaseRecord, leaseIdFromKey } from './record.js';
 import { FOREVER_TTL_SEC, type LeaseId, MAX_LEASE_TTL_SEC, NO_LEASE } from './types.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));

@@ -7,7 +7,7 @@ import {
   type Compare,
   CompareResult,
   CompareTarget,
-  EMPTY_BYTES,
+  EMPTY_KV,
   type Int64Like,
   type KeyValue,
 } from './types.js';
@@ -81,21 +81,12 @@ function compareOne(c: Compare, operand: Operand, kv: KeyValue): boolean {
   }
 }
 
-const ZERO_KV: KeyValue = {
-  key: EMPTY_BYTES,
-  createRevision: 0,
-  modRevision: 0,
-  version: 0,
-  value: EMPTY_BYTES,
-  lease: 0n,
-};
-
 /** Evaluates `c` over the key-values currently in its range. */
 export function evaluateCompare(c: Compare, kvsInRange: KeyValue[]): boolean {
   const operand = operandOf(c);
   if (kvsInRange.length === 0) {
     if (c.target === CompareTarget.VALUE) return false;
-    return compareOne(c, operand, ZERO_KV);
+    return compareOne(c, operand, EMPTY_KV);
   }
   return kvsInRange.every((kv) => compareOne(c, operand, kv));
 }

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../util/seeded-random.js';
 import { ALL, dec, enc, opDel, opPut, removeDb, tempDbPath } from './fixtures.js';
 import { MvccStore } from './store.js';
 import type { RequestOp } from './types.js';
@@ -16,17 +17,7 @@ interface ModelKv {
 }
 type State = Map<string, ModelKv>;
 
-/** Small deterministic PRNG (mulberry32) so a failing seed replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const KEYS = ['a', 'b', 'c', 'd', 'e', 'f'];
 

@@ -208,6 +208,16 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0);
 
+/** A key-value with every field zero: tombstone records start from it; a missing key compares as it. */
+export const EMPTY_KV: Readonly<KeyValue> = {
+  key: EMPTY_BYTES,
+  createRevision: 0,
+  modRevision: 0,
+  version: 0,
+  value: EMPTY_BYTES,
+  lease: 0n,
+};
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 

@@ -13,21 +13,12 @@ import { bytesToKey, type TreeIndex } from './tree-index.js';
 import {
   asBuffer,
   type DeleteRangeRequest,
-  EMPTY_BYTES,
+  EMPTY_KV,
   type Event,
   EventType,
   type KeyValue,
   type PutRequest,
 } from './types.js';
-
-const EMPTY_KV: KeyValue = {
-  key: EMPTY_BYTES,
-  createRevision: 0,
-  modRevision: 0,
-  version: 0,
-  value: EMPTY_BYTES,
-  lease: 0n,
-};
 
 /** The writes of one applied request: they all get main revision beginRev + 1. */
 export class WriteTxn {

@@ -4,6 +4,7 @@
 
 import type { Event, KeyValue } from '../mvcc/types.js';
 import { EventType } from '../mvcc/types.js';
+import { seededRandom } from '../util/seeded-random.js';
 import type { WatchHistory } from './types.js';
 
 export const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -120,14 +121,5 @@ export class FakeHistory implements WatchHistory {
   }
 }
 
-/** mulberry32: small deterministic PRNG so a failing seed replays. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared mulberry32 PRNG: a failing seed replays. */
+export const rng = seededRandom;

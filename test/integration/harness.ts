@@ -75,10 +75,16 @@ export class MemberProcess {
     ];
   }
 
+  /** The program and its arguments; a subclass may run another server with the same flags. */
+  command(): [string, string[]] {
+    return [process.execPath, [serverMain(), ...this.args()]];
+  }
+
   start(): void {
     if (this.proc !== undefined) throw new Error('member already running');
     this.output = '';
-    const p = spawn(process.execPath, [serverMain(), ...this.args()], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, argv] = this.command();
+    const p = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep = (b: Buffer): void => {
       this.output = (this.output + b.toString()).slice(-20_000);
     };

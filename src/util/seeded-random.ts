@@ -1,0 +1,13 @@
+// mulberry32: a tiny deterministic PRNG for the model tests of the pure cores,
+// so a failing seed replays exactly. (The cluster simulator has its own,
+// forkable generator in test/sim/rng.ts.)
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
