@@ -69,7 +69,12 @@ function run({ seed, steps, revokeRatePerSec }: RunConfig): void {
     assert.equal(lessor.isPrimary, primary, ctx());
     assert.deepEqual(
       lessor.leases(),
-      [...model.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+      // Soonest expiry first (etcd's order), ties by id.
+      [...model.entries()]
+        .sort(([a, ma], [b, mb]) =>
+          ma.expiry !== mb.expiry ? ma.expiry - mb.expiry : a < b ? -1 : a > b ? 1 : 0,
+        )
+        .map(([id]) => id),
       ctx(),
     );
     for (const [id, m] of model) {

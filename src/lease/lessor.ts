@@ -317,8 +317,11 @@ export class Lessor {
   }
 
   /** All lease ids, ascending. */
+  /** Every lease, soonest expiry first as etcd lists them (ties, e.g. on a follower, by id). */
   leases(): LeaseId[] {
-    return [...this.leaseMap.keys()].sort(byId);
+    return [...this.leaseMap.values()]
+      .sort((a, b) => (a.expiryMs === b.expiryMs ? byId(a.id, b.id) : a.expiryMs - b.expiryMs))
+      .map((l) => l.id);
   }
 
   has(id: LeaseId): boolean {
