@@ -3,9 +3,12 @@
 export class DefragGate {
   private running: Promise<void> | undefined;
 
-  /** Resolves when no defragmentation is running (at once if none is). */
-  async idle(): Promise<void> {
-    if (this.running !== undefined) await this.running;
+  /**
+   * The running defragmentation, if any. Callers on the read path await it only
+   * when there is one: an unconditional await would cost every read a microtask.
+   */
+  current(): Promise<void> | undefined {
+    return this.running;
   }
 
   /** Runs `defrag` unless one is running already, in which case it joins that one. */

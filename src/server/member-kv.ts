@@ -37,7 +37,8 @@ export class MemberKv implements KvPort {
 
   async range(req: RangeRequest): Promise<RangeResponse> {
     if (!req.serializable) await this.d.linearizableBarrier();
-    await this.d.defrag.idle();
+    const defragging = this.d.defrag.current();
+    if (defragging !== undefined) await defragging;
     const r = this.d.backend.range(req);
     return { header: this.d.state.header(r.revision), kvs: r.kvs, more: r.more, count: r.count };
   }
@@ -58,7 +59,8 @@ export class MemberKv implements KvPort {
   async txn(req: TxnRequest): Promise<TxnResponse> {
     if (isTxnReadOnly(req)) {
       await this.d.linearizableBarrier();
-      await this.d.defrag.idle();
+      const defragging = this.d.defrag.current();
+      if (defragging !== undefined) await defragging;
       const r = readOnlyTxn(this.d.backend, req);
       return { header: this.d.state.header(r.rev), succeeded: r.succeeded, responses: r.responses };
     }

@@ -65,7 +65,8 @@ export class MemberMaintenance implements MaintenancePort {
   }
 
   async hashKV(revision: number): Promise<HashKVResponse> {
-    await this.d.defrag.idle();
+    const defragging = this.d.defrag.current();
+    if (defragging !== undefined) await defragging;
     const r = this.d.backend.hashKV(revision);
     return { header: this.d.state.header(r.revision), hash: r.hash, compactRevision: r.compactRevision };
   }
@@ -83,7 +84,8 @@ export class MemberMaintenance implements MaintenancePort {
   }
 
   async snapshotTo(path: string): Promise<void> {
-    await this.d.defrag.idle();
+    const defragging = this.d.defrag.current();
+    if (defragging !== undefined) await defragging;
     await this.d.backend.snapshotTo(path);
   }
 }
