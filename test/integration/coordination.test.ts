@@ -20,8 +20,8 @@ import {
   ResignResponse,
 } from '../../src/pb/v3electionpb/v3election.js';
 import { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from '../../src/pb/v3lockpb/v3lock.js';
-import { eventually, MemberProcess, memberSpec, removeDir, sleep, tempDir } from './harness.js';
-import { KvClient, LeaseClient } from './kv-client.js';
+import { sleep } from './harness.js';
+import { type KvClient, type LeaseClient, type RunningMember, runningMember } from './kv-client.js';
 
 interface GrpcFailure {
   code: number;
@@ -31,25 +31,16 @@ interface GrpcFailure {
 const b = (s: string): Buffer => Buffer.from(s);
 
 describe('lock, election and health services', () => {
-  let dir: string;
-  let member: MemberProcess;
+  let running: RunningMember;
   let kv: KvClient;
   let leases: LeaseClient;
 
   before(async () => {
-    dir = tempDir('coord');
-    member = new MemberProcess(await memberSpec('c0', `${dir}/data`));
-    member.start();
-    kv = new KvClient(member.endpoint);
-    leases = new LeaseClient(kv.raw);
-    await eventually(() => kv.put('/ready', 'y'));
+    running = await runningMember('c0');
+    ({ kv, leases } = running);
   });
 
-  after(async () => {
-    kv.raw.close();
-    await member.stop();
-    removeDir(dir);
-  });
+  after(() => running.stop());
 
   const lock = (name: string, lease: bigint, timeoutMs = 10_000) =>
     kv.raw.call('/v3lockpb.Lock/Lock', LockRequest, LockResponse, { name: b(name), lease }, timeoutMs);

@@ -131,10 +131,11 @@ export function sleep(ms: number): Promise<void> {
 
 /** Minimal unary gRPC client over the generated codecs. */
 export class Client {
-  private readonly c: grpc.Client;
+  /** The underlying channel, for streaming calls the helpers below do not cover. */
+  readonly grpc: grpc.Client;
 
-  constructor(endpoint: string) {
-    this.c = new grpc.Client(endpoint, grpc.credentials.createInsecure());
+  constructor(endpoint: string, options?: grpc.ChannelOptions) {
+    this.grpc = new grpc.Client(endpoint, grpc.credentials.createInsecure(), options);
   }
 
   call<Req, Res>(
@@ -145,7 +146,7 @@ export class Client {
     timeoutMs = 5000,
   ): Promise<Res> {
     return new Promise((resolve, reject) => {
-      this.c.makeUnaryRequest(
+      this.grpc.makeUnaryRequest(
         path,
         (m: Req) => Buffer.from(reqType.encode(m).finish()),
         (b: Buffer) => resType.decode(b),
@@ -162,7 +163,7 @@ export class Client {
   }
 
   close(): void {
-    this.c.close();
+    this.grpc.close();
   }
 }
 

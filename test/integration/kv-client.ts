@@ -29,7 +29,7 @@ import {
   TxnRequest,
   TxnResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
-import { Client } from './harness.js';
+import { Client, eventually, MemberProcess, memberSpec, removeDir, tempDir } from './harness.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -130,4 +130,31 @@ export class LeaseClient {
   leases(): Promise<LeaseLeasesResponse> {
     return this.raw.call('/etcdserverpb.Lease/LeaseLeases', LeaseLeasesRequest, LeaseLeasesResponse, {});
   }
+}
+
+/** One started member with KV and lease clients, for tests that need just that. */
+export interface RunningMember {
+  member: MemberProcess;
+  kv: KvClient;
+  leases: LeaseClient;
+  /** Closes the clients, stops the member and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+export async function runningMember(name: string, extraArgs: string[] = []): Promise<RunningMember> {
+  const dir = tempDir(name);
+  const member = new MemberProcess(await memberSpec(name, `${dir}/data`, extraArgs));
+  member.start();
+  const kv = new KvClient(member.endpoint);
+  await eventually(() => kv.put('/ready', 'y'));
+  return {
+    member,
+    kv,
+    leases: new LeaseClient(kv.raw),
+    stop: async () => {
+      kv.raw.close();
+      await member.stop();
+      removeDir(dir);
+    },
+  };
 }

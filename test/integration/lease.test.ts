@@ -4,8 +4,8 @@
 // new leader does).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, MemberProcess, memberSpec, removeDir, sleep, tempDir } from './harness.js';
-import { KvClient, LeaseClient } from './kv-client.js';
+import { eventually, type MemberProcess, sleep } from './harness.js';
+import { type KvClient, type LeaseClient, type RunningMember, runningMember } from './kv-client.js';
 
 interface GrpcFailure {
   code: number;
@@ -15,25 +15,17 @@ interface GrpcFailure {
 const keysOf = (r: { keys: Buffer[] }): string[] => r.keys.map((k) => k.toString()).sort();
 
 describe('leases on a real member', () => {
-  let dir: string;
+  let running: RunningMember;
   let member: MemberProcess;
   let kv: KvClient;
   let leases: LeaseClient;
 
   before(async () => {
-    dir = tempDir('lease');
-    member = new MemberProcess(await memberSpec('l0', `${dir}/data`));
-    member.start();
-    kv = new KvClient(member.endpoint);
-    leases = new LeaseClient(kv.raw);
-    await eventually(() => kv.put('/ready', 'y'));
+    running = await runningMember('l0');
+    ({ member, kv, leases } = running);
   });
 
-  after(async () => {
-    kv.raw.close();
-    await member.stop();
-    removeDir(dir);
-  });
+  after(() => running.stop());
 
   test('grant, attach, time-to-live with keys, revoke deletes the keys at one revision', async () => {
     const g = await leases.grant(60);

@@ -9,7 +9,6 @@ import {
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
-  type MessageFns,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -20,6 +19,7 @@ import {
   WatchRequest,
   WatchResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
+import { Client } from '../integration/harness.js';
 import type { KeyRange, Kv, Mutation } from './model.js';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -58,35 +58,10 @@ export interface WriteResult {
   deleted: number[];
 }
 
-export class Connection {
-  readonly grpc: grpc.Client;
-
+/** One gRPC channel to the member: the harness's unary calls plus the watch stream below. */
+export class Connection extends Client {
   constructor(endpoint: string) {
-    this.grpc = new grpc.Client(endpoint, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-  }
-
-  call<Req, Res>(
-    path: string,
-    reqType: MessageFns<Req>,
-    resType: MessageFns<Res>,
-    req: Req,
-    timeoutMs: number,
-  ): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      this.grpc.makeUnaryRequest(
-        path,
-        (m: Req) => Buffer.from(reqType.encode(m).finish()),
-        (b: Buffer) => resType.decode(b),
-        req,
-        new grpc.Metadata(),
-        { deadline: Date.now() + timeoutMs },
-        (err, res) => {
-          if (err) reject(err);
-          else if (res === undefined) reject(new Error('empty response'));
-          else resolve(res);
-        },
-      );
-    });
+    super(endpoint, CHANNEL_OPTIONS);
   }
 
   /** Sends the write; resolves with its revision and delete counts as the server reported them. */
@@ -235,10 +210,6 @@ export class Connection {
       CompactionRequest.fromPartial({ revision, physical: false }),
       timeoutMs,
     );
-  }
-
-  close(): void {
-    this.grpc.close();
   }
 }
 
