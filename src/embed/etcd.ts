@@ -13,6 +13,22 @@ import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
+import { listenPeer, type PeerListener } from '../peer/listener.js';
+
+async function listenPeers(cfg: ServerConfig, server: EtcdServer, log: Logger): Promise<PeerListener[]> {
+  const out: PeerListener[] = [];
+  try {
+    for (const u of cfg.listenPeerUrls) {
+      const l = await listenPeer(u, server.peerRoutes());
+      out.push(l);
+      log.info('serving peer traffic', { address: `${new URL(u).hostname}:${l.port}` });
+    }
+  } catch (err) {
+    await Promise.all(out.map((l) => l.close()));
+    throw err;
+  }
+  return out;
+}
 
 /** How long in-flight client calls may take to finish on shutdown before connections are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
@@ -21,6 +37,8 @@ export interface RunningEtcd {
   readonly server: EtcdServer;
   /** Ports actually bound, in --listen-client-urls order (useful with port 0). */
   readonly clientPorts: number[];
+  /** Ports actually bound, in --listen-peer-urls order. */
+  readonly peerPorts: number[];
   close(): Promise<void>;
 }
 
@@ -66,11 +84,26 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     ...(cfg.maxConcurrentStreams > 0 ? { maxConcurrentStreams: cfg.maxConcurrentStreams } : {}),
   });
   registerServices(grpc, server, cfg);
-  await server.start();
+  // Peers first: a member of a multi-member cluster cannot be ready (publish
+  // itself through raft) before the others can reach it.
+  let peers: PeerListener[];
+  try {
+    peers = await listenPeers(cfg, server, log);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  try {
+    await server.start();
+  } catch (err) {
+    await Promise.all(peers.map((p) => p.close()));
+    throw err;
+  }
   let listeners: ClientListener[];
   try {
     listeners = await listenClients(cfg.listenClientUrls, grpc, http, cfg.clientTls);
   } catch (err) {
+    await Promise.all(peers.map((p) => p.close()));
     await server.stop();
     throw err;
   }
@@ -79,6 +112,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     metrics = await listenMetrics(cfg.listenMetricsUrls, http, cfg.clientTls, log);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(true)));
+    await Promise.all(peers.map((p) => p.close()));
     await server.stop();
     throw err;
   }
@@ -101,9 +135,10 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   return {
     server,
     clientPorts: listeners.map((l) => l.port),
+    peerPorts: peers.map((p) => p.port),
     close: () => {
       compactor.stop();
-      closing ??= closeAll(server, listeners, metrics, log).finally(() => lock.release());
+      closing ??= closeAll(server, listeners, metrics, peers, log).finally(() => lock.release());
       return closing;
     },
   };
@@ -113,6 +148,7 @@ async function closeAll(
   server: EtcdServer,
   listeners: ClientListener[],
   metrics: MetricsListener[],
+  peers: PeerListener[],
   log: Logger,
 ): Promise<void> {
   log.info('closing etcd server', { 'local-member-id': server.memberId.toString(16) });
@@ -133,5 +169,6 @@ async function closeAll(
   clearTimeout(timer);
   await Promise.all(metrics.map((l) => l.close()));
   await server.stop();
+  await Promise.all(peers.map((p) => p.close()));
   log.info('closed etcd server', { 'local-member-id': server.memberId.toString(16) });
 }

@@ -398,6 +398,8 @@ export class Raft {
   // ---- membership ----
 
   applyConfChange(cc: ConfChange): ConfState {
+    // Node 0 is how the application applies a change it rejected: nothing changes (etcd's raft too).
+    if (cc.nodeId === NONE) return this.confState();
     // A new member starts one entry back (as etcd does), so the probe sent right
     // below carries the last entry and reaches it at once instead of waiting for
     // the next proposal or heartbeat.

@@ -68,9 +68,11 @@ describe('codecs and sizes', () => {
       context: new Uint8Array([1, 2, 3]),
     };
     assert.deepEqual(decodeConfChange(encodeConfChange(cc)), cc);
-    assert.throws(() => decodeConfChange(new Uint8Array([1, 2])), /too short/);
+    // etcd's raftpb.ConfChange: 08 <ID> 10 <Type> 18 <NodeID> [22 <Context>].
+    assert.throws(() => decodeConfChange(new Uint8Array([0x08])), /truncated/);
     const bad = encodeConfChange(cc);
-    bad[1] = 77;
+    assert.equal(bad[2], 0x10);
+    bad[3] = 77;
     assert.throws(() => decodeConfChange(bad), /unknown type/);
   });
 

@@ -32,6 +32,8 @@ export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType
 
 /** One membership change. Raft allows one pending (uncommitted or unapplied) change at a time. */
 export interface ConfChange {
+  /** etcd's request id (raftpb.ConfChange.ID) that the proposer waits on; absent means 0. */
+  id?: bigint;
   type: ConfChangeType;
   nodeId: NodeId;
   /** Opaque to Raft (the server puts the member's name and URLs here). */

@@ -59,7 +59,7 @@ const put = (index: number, id: bigint): Entry => ({
 describe('applier', () => {
   test('entries at or below the backend index only touch membership; waiters get results and errors', async () => {
     const { backend, seen } = fakeBackend(3);
-    const membership = new Membership(1n);
+    const membership = new Membership();
     const waits = new WaitRegistry(10);
     const confChanges: bigint[] = [];
     const alarms = { apply: () => [], has: () => false };

@@ -26,6 +26,8 @@ export interface ApplierDeps {
   /** Tells raft about a committed conf change (RawNode.applyConfChange). */
   applyConfChangeToRaft(cc: ConfChange): ConfState;
   onApplyError?(index: number, err: Error): void;
+  /** A conf change was applied (the transport adds, removes or updates the peer). */
+  onConfChange?(cc: ConfChange): void;
   /** A leader's empty first entry of its term was applied (etcd promotes its lessor then). */
   onEmptyEntry?(term: number): void;
 }
@@ -60,9 +62,7 @@ export class Applier {
     }
     const backendHasIt = e.index <= this.backendIndexAtStart;
     if (e.type === EntryType.ConfChange) {
-      const cc = decodeConfChange(e.data);
-      this.confState = this.deps.applyConfChangeToRaft(cc);
-      this.deps.membership.applyConfChange(cc);
+      this.applyConfChange(e.index, decodeConfChange(e.data));
       if (!backendHasIt) this.deps.backend.markApplied(e.index);
     } else if (e.data.length === 0) {
       // The leader's no-op at the start of its term.
@@ -74,12 +74,35 @@ export class Applier {
     this.applied = e.index;
   }
 
+  /**
+   * etcd's rule: a conf change is validated against the membership when it is
+   * applied; a rejected one still reaches raft, as a no-op (node 0), and its
+   * proposer gets the membership error.
+   */
+  private applyConfChange(index: number, cc: ConfChange): void {
+    const ms = this.deps.membership;
+    const rejected = ms.validate(cc);
+    if (rejected !== undefined) {
+      this.confState = this.deps.applyConfChangeToRaft({ ...cc, nodeId: 0n });
+      this.deps.onApplyError?.(index, rejected);
+      if (cc.id !== undefined) this.deps.waits.fail(cc.id, rejected);
+      return;
+    }
+    this.confState = this.deps.applyConfChangeToRaft(cc);
+    ms.applyConfChange(cc);
+    this.deps.onConfChange?.(cc);
+    if (cc.id !== undefined) this.deps.waits.trigger(cc.id, 'confChange', ms.list());
+  }
+
   private applyNormal(e: Entry, backendHasIt: boolean): void {
     const req = decodeInternalRequest(e.data);
     if (backendHasIt) {
+      // The backend has the entry's effects; the membership is rebuilt on every start.
       if (req.op.kind === 'memberAttrSet') {
         const a = req.op.req;
         this.deps.membership.setAttributes(a.memberId, a.name, a.clientUrls);
+      } else if (req.op.kind === 'clusterVersionSet') {
+        this.deps.membership.setClusterVersion(req.op.req.version);
       }
       return;
     }
@@ -124,6 +147,14 @@ export class Applier {
       case 'leaseRevoke':
         w.trigger(id, op.kind, s.leaseRevoke(index, op.req));
         break;
+      case 'clusterVersionSet':
+        w.trigger(id, op.kind, s.clusterVersionSet(index, op.req));
+        break;
+      case 'v2Request':
+        w.trigger(id, op.kind, s.v2Request(index, op.req));
+        break;
+      case 'confChange':
+        throw new Error('applier: a conf change inside a Normal entry');
     }
   }
 }

@@ -38,6 +38,12 @@ export abstract class DelegatingStage implements OpHandlers {
   leaseRevoke(i: number, r: OpRequests['leaseRevoke']): OpResults['leaseRevoke'] {
     return this.next.leaseRevoke(i, r);
   }
+  clusterVersionSet(i: number, r: OpRequests['clusterVersionSet']): OpResults['clusterVersionSet'] {
+    return this.next.clusterVersionSet(i, r);
+  }
+  v2Request(i: number, r: OpRequests['v2Request']): OpResults['v2Request'] {
+    return this.next.v2Request(i, r);
+  }
 }
 
 /**
@@ -111,6 +117,16 @@ export class StoreStage implements OpHandlers {
   }
   memberAttrSet(i: number, r: OpRequests['memberAttrSet']): OpResults['memberAttrSet'] {
     this.d.membership.setAttributes(r.memberId, r.name, r.clientUrls);
+    this.d.backend.markApplied(i);
+    return undefined;
+  }
+  clusterVersionSet(i: number, r: OpRequests['clusterVersionSet']): OpResults['clusterVersionSet'] {
+    this.d.membership.setClusterVersion(r.version);
+    this.d.backend.markApplied(i);
+    return undefined;
+  }
+  /** v2 keys live in the v2 store, which comes with the v2 API; until then they are consumed unapplied. */
+  v2Request(i: number): OpResults['v2Request'] {
     this.d.backend.markApplied(i);
     return undefined;
   }

@@ -21,6 +21,7 @@ import {
 } from '../raft/types.js';
 import { Snapshotter } from '../snap/index.js';
 import { Wal, type WalLogger } from '../wal/index.js';
+import { type GetOptions, getClusterFromPeers } from '../peer/cluster-info.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { dataLayout } from './layout.js';
 import { encodeMemberContext, type Member, Membership } from './membership.js';
@@ -43,6 +44,8 @@ export interface BootedStorage {
   node: RawNode;
   backend: MvccStore;
   membership: Membership;
+  /** Members to reach at start (the rest are added as conf changes are applied). */
+  initialPeers: Member[];
   /** Raft's applied index at start (the snapshot's index): everything above is handed out again. */
   appliedIndex: number;
   confState: ConfState;
@@ -104,15 +107,15 @@ function localMember(cfg: ServerConfig, members: Member[]): Member {
   return me;
 }
 
-export async function bootStorage(cfg: ServerConfig, log: Logger): Promise<BootedStorage> {
+export async function bootStorage(
+  cfg: ServerConfig,
+  log: Logger,
+  peerGet: GetOptions = { timeoutMs: 10_000 },
+): Promise<BootedStorage> {
   const layout = dataLayout(cfg.dataDir, cfg.walDir);
   const wlog = walLogger(log);
   if (Wal.exists(layout.walDir)) return restart(cfg, log, layout, wlog);
-  if (cfg.initialClusterState === 'existing') {
-    throw new StartupError(
-      '--initial-cluster-state=existing is not supported yet (joining a running cluster)',
-    );
-  }
+  if (cfg.initialClusterState === 'existing') return joinExisting(cfg, log, layout, wlog, peerGet);
   return freshStart(cfg, log, layout, wlog);
 }
 
@@ -135,7 +138,7 @@ async function freshStart(
   const backend = await MvccStore.open(layout.dbPath);
   const storage = new MemoryStorage();
   const node = makeNode(cfg, me.id, storage, 0);
-  node.bootstrap(members.map(addNodeChange));
+  node.bootstrap(bootstrapChanges(members));
   log.info('starting local member', {
     'local-member-id': me.id.toString(16),
     'cluster-id': clusterId.toString(16),
@@ -149,15 +152,93 @@ async function freshStart(
     storage,
     node,
     backend,
-    membership: new Membership(clusterId),
+    membership: new Membership(),
+    initialPeers: members,
     appliedIndex: 0,
     confState: { voters: [], learners: [] },
     snapshotIndex: 0,
   };
 }
 
-function addNodeChange(m: Member): ConfChange {
-  return { type: ConfChangeType.AddNode, nodeId: m.id, context: encodeMemberContext(m) };
+/**
+ * A new member of a running cluster (after `member add`): ask the others for
+ * the member list, match ourselves by peer URLs, adopt the cluster's ids and
+ * start with an empty log; the leader sends the log (or a snapshot).
+ */
+async function joinExisting(
+  cfg: ServerConfig,
+  log: Logger,
+  layout: ReturnType<typeof dataLayout>,
+  wlog: WalLogger,
+  peerGet: GetOptions,
+): Promise<BootedStorage> {
+  const local = initialMembers(cfg);
+  localMember(cfg, local);
+  const others = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerUrls);
+  let remote: Awaited<ReturnType<typeof getClusterFromPeers>>;
+  try {
+    remote = await getClusterFromPeers(others.sort(), peerGet);
+  } catch (err) {
+    throw new StartupError(`cannot fetch cluster info from peer urls: ${(err as Error).message}`);
+  }
+  const described = `{ClusterID:${remote.clusterId.toString(16)} Members:[${remote.members.map((m) => `&{ID:${m.id.toString(16)} PeerURLs:[${m.peerUrls.join(' ')}]}`).join(' ')}]}`;
+  if (remote.members.length !== local.length) {
+    throw new StartupError(`error validating peerURLs ${described}: member count is unequal`);
+  }
+  for (const em of remote.members) {
+    const match = local.find((lm) => sameUrls(lm.peerUrls, em.peerUrls));
+    if (match === undefined) {
+      throw new StartupError(
+        `error validating peerURLs ${described}: PeerURLs: no match found for existing member (${em.id.toString(16)}, [${em.peerUrls.join(' ')}]), last resolver error (<nil>)`,
+      );
+    }
+    match.id = em.id;
+  }
+  const me = local.find((m) => m.name === cfg.name)!;
+  if (existsSync(layout.dbPath)) {
+    throw new StartupError(
+      `${layout.dbPath} exists but ${layout.walDir} has no WAL: refusing to start on a backend without its log (move it away or restore a snapshot)`,
+    );
+  }
+  await mkdir(layout.snapDir, { recursive: true, mode: 0o700 });
+  const clusterId = remote.clusterId;
+  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog);
+  const backend = await MvccStore.open(layout.dbPath);
+  const storage = new MemoryStorage();
+  const node = makeNode(cfg, me.id, storage, 0);
+  log.info('starting local member', {
+    'local-member-id': me.id.toString(16),
+    'cluster-id': clusterId.toString(16),
+  });
+  return {
+    memberId: me.id,
+    clusterId,
+    fresh: true,
+    wal,
+    snapshotter: new Snapshotter(layout.snapDir, wlog),
+    storage,
+    node,
+    backend,
+    membership: new Membership(),
+    initialPeers: remote.members,
+    appliedIndex: 0,
+    confState: { voters: [], learners: [] },
+    snapshotIndex: 0,
+  };
+}
+
+function sameUrls(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((u, i) => u === sb[i]);
+}
+
+/** etcd's bootstrap entries: one AddNode per founding member, ascending ids, request id 0. */
+function bootstrapChanges(members: readonly Member[]): ConfChange[] {
+  return [...members]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((m) => ({ type: ConfChangeType.AddNode, nodeId: m.id, context: encodeMemberContext(m), id: 0n }));
 }
 
 async function restart(
@@ -178,7 +259,7 @@ async function restart(
   }
   const { wal, replay } = opened;
   const meta = decodeWalMetadataOrFail(replay.metadata, layout.walDir);
-  const membership = membershipFrom(snap, meta.clusterId);
+  const membership = membershipFrom(snap);
   const storage = new MemoryStorage();
   if (snap !== undefined) storage.applySnapshot(snap);
   storage.setHardState(replay.hardState);
@@ -191,7 +272,7 @@ async function restart(
   if (emptyLog) {
     // The previous run died between creating the WAL and persisting its first
     // Ready: nothing was ever committed, so bootstrapping again is safe.
-    node.bootstrap(initialMembers(cfg).map(addNodeChange));
+    node.bootstrap(bootstrapChanges(initialMembers(cfg)));
   }
   log.info('restarting local member', {
     'local-member-id': meta.memberId.toString(16),
@@ -208,6 +289,7 @@ async function restart(
     node,
     backend,
     membership,
+    initialPeers: emptyLog ? initialMembers(cfg) : membership.list(),
     appliedIndex,
     confState: snap?.metadata.confState ?? { voters: [], learners: [] },
     snapshotIndex: appliedIndex,
@@ -230,22 +312,15 @@ function decodeWalMetadataOrFail(b: Uint8Array, dir: string): { memberId: bigint
   }
 }
 
-function membershipFrom(snap: Snapshot | undefined, clusterId: bigint): Membership {
-  if (snap === undefined) return new Membership(clusterId);
-  let ms: Membership;
+function membershipFrom(snap: Snapshot | undefined): Membership {
+  if (snap === undefined) return new Membership();
   try {
-    ms = Membership.decode(snap.data);
+    return Membership.decode(snap.data);
   } catch (err) {
     throw new StartupError(
       `raft snapshot at index ${snap.metadata.index} is unreadable: ${(err as Error).message}`,
     );
   }
-  if (ms.clusterId !== clusterId) {
-    throw new StartupError(
-      `raft snapshot belongs to cluster ${ms.clusterId.toString(16)} but the WAL to cluster ${clusterId.toString(16)}: mixed data dirs`,
-    );
-  }
-  return ms;
 }
 
 async function openBackend(path: string): Promise<MvccStore> {

@@ -13,10 +13,20 @@ import {
   PutRequest,
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
-import type { InternalOp, InternalRequest, MemberAttrSet } from './ops.js';
+import { hexId } from '../peer/constants.js';
+import { encodeAttributes, parseAttributes } from './member-json.js';
+import type { InternalOp, InternalRequest } from './ops.js';
 import { decodePutRequestFast, putRequestSize, writePutRequest } from './put-codec.js';
+import {
+  classifyNormalEntry,
+  decodeV2Request,
+  emptyV2Request,
+  encodeV2Request,
+  type V2Request,
+} from './v2/request.js';
 import { delimitedSize, fitsVarint64, varint64Size, writeVarint, writeVarint64 } from './wire.js';
 
+const FIELD_V2 = 2;
 const FIELD_PUT = 4;
 const FIELD_DELETE_RANGE = 5;
 const FIELD_TXN = 6;
@@ -25,7 +35,6 @@ const FIELD_LEASE_GRANT = 8;
 const FIELD_LEASE_REVOKE = 9;
 const FIELD_ALARM = 10;
 const FIELD_HEADER = 100;
-const FIELD_MEMBER_ATTR_SET = 1301;
 
 /** Tag of field 100 (header), length-delimited, as a varint. */
 const HEADER_TAG = [0xa2, 0x06];
@@ -83,38 +92,13 @@ export function encodeInternalRequest(r: InternalRequest): Uint8Array {
       LeaseRevokeRequest.encode(op.req, w.tag(FIELD_LEASE_REVOKE, WireType.LengthDelimited).fork()).join();
       break;
     case 'memberAttrSet':
-      encodeMemberAttrSet(op.req, w.tag(FIELD_MEMBER_ATTR_SET, WireType.LengthDelimited).fork()).join();
-      break;
+    case 'clusterVersionSet':
+    case 'v2Request':
+      return encodeV2Request(v2RequestOf(r.id, op));
+    case 'confChange':
+      throw new Error('internal request: a conf change is not a Normal entry');
   }
   return w.finish();
-}
-
-function encodeMemberAttrSet(m: MemberAttrSet, w: BinaryWriter): BinaryWriter {
-  w.tag(1, WireType.Varint).uint64(m.memberId);
-  w.tag(2, WireType.LengthDelimited).fork();
-  w.tag(1, WireType.LengthDelimited).string(m.name);
-  for (const u of m.clientUrls) w.tag(2, WireType.LengthDelimited).string(u);
-  w.join();
-  return w;
-}
-
-function decodeMemberAttrSet(bytes: Uint8Array): MemberAttrSet {
-  const r = new BinaryReader(bytes);
-  const out: MemberAttrSet = { memberId: 0n, name: '', clientUrls: [] };
-  while (r.pos < r.len) {
-    const [field, wt] = r.tag();
-    if (field === 1 && wt === WireType.Varint) out.memberId = BigInt.asUintN(64, BigInt(r.uint64()));
-    else if (field === 2 && wt === WireType.LengthDelimited) {
-      const a = new BinaryReader(r.bytes());
-      while (a.pos < a.len) {
-        const [f, t] = a.tag();
-        if (f === 1 && t === WireType.LengthDelimited) out.name = a.string();
-        else if (f === 2 && t === WireType.LengthDelimited) out.clientUrls.push(a.string());
-        else a.skip(t);
-      }
-    } else r.skip(wt);
-  }
-  return out;
 }
 
 function decodeHeaderId(bytes: Uint8Array): bigint {
@@ -130,6 +114,10 @@ function decodeHeaderId(bytes: Uint8Array): bigint {
 
 /** Decodes a Normal entry's payload; throws on anything that is not one request we know. */
 export function decodeInternalRequest(data: Uint8Array): InternalRequest {
+  if (classifyNormalEntry(data) === 'v2') {
+    const v2 = decodeV2Request(data);
+    return { id: v2.id, op: v2Op(v2) };
+  }
   const r = new BinaryReader(data);
   let id = 0n;
   let op: InternalOp | undefined;
@@ -165,13 +153,53 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
       case FIELD_LEASE_REVOKE:
         op = { kind: 'leaseRevoke', req: LeaseRevokeRequest.decode(body) };
         break;
-      case FIELD_MEMBER_ATTR_SET:
-        op = { kind: 'memberAttrSet', req: decodeMemberAttrSet(body) };
-        break;
+      case FIELD_V2: {
+        // etcd 3.4 never writes this form, but its applier accepts it.
+        const v2 = decodeV2Request(body);
+        return { id: v2.id, op: v2Op(v2) };
+      }
       default:
         break;
     }
   }
   if (op === undefined) throw new Error('internal request: no known operation in entry');
   return { id, op };
+}
+
+const ATTRIBUTES_PATH = /^\/0\/members\/([0-9a-fA-F]{1,16})\/attributes$/;
+const VERSION_PATH = '/0/version';
+
+/** A v2 PUT as etcd 3.4 writes it; every non-nullable field set to its zero value. */
+export function v2Put(id: bigint, path: string, val: string): V2Request {
+  return { ...emptyV2Request(), id, method: 'PUT', path, val };
+}
+
+function v2RequestOf(id: bigint, op: InternalOp): V2Request {
+  switch (op.kind) {
+    case 'memberAttrSet':
+      return v2Put(
+        id,
+        `/0/members/${hexId(op.req.memberId)}/attributes`,
+        encodeAttributes({ name: op.req.name, clientUrls: op.req.clientUrls }),
+      );
+    case 'clusterVersionSet':
+      return v2Put(id, VERSION_PATH, op.req.version);
+    case 'v2Request':
+      return { ...op.req, id };
+    default:
+      throw new Error(`internal request: ${op.kind} is not a v2 request`);
+  }
+}
+
+/** What a v2 request means to a 3.4 member: member attributes, the cluster version, or v2 data. */
+function v2Op(v2: V2Request): InternalOp {
+  if (v2.method === 'PUT') {
+    const m = ATTRIBUTES_PATH.exec(v2.path);
+    if (m !== null) {
+      const a = parseAttributes(v2.val);
+      return { kind: 'memberAttrSet', req: { memberId: BigInt(`0x${m[1]}`), name: a.name, clientUrls: a.clientUrls } };
+    }
+    if (v2.path === VERSION_PATH) return { kind: 'clusterVersionSet', req: { version: v2.val } };
+  }
+  return { kind: 'v2Request', req: v2 };
 }

@@ -27,6 +27,7 @@ import { Errors } from './errors.js';
 import type { MemberState } from './member-state.js';
 import type { LeasePort } from './ports.js';
 import type { Proposer } from './proposer.js';
+import { PeerHttpError } from '../peer/member-handler.js';
 import type { RequestIdGenerator } from './request-id.js';
 
 const MAX_LEASE_ID = (1n << 63n) - 1n;
@@ -42,6 +43,14 @@ export interface MemberLeaseDeps {
   nowMs(): number;
   /** How long a new leader extends every lease (etcd: the election timeout). */
   promoteExtendMs: number;
+  /** A follower's way to the leader's lessor (etcd's /leases on the peer port). */
+  leader?: LeaderLessor;
+}
+
+/** The leader's lessor as a follower reaches it; a lease the leader does not know is `undefined`. */
+export interface LeaderLessor {
+  renew(id: bigint): Promise<number | undefined>;
+  timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse | undefined>;
 }
 
 export class MemberLease implements LeasePort {
@@ -86,6 +95,10 @@ export class MemberLease implements LeasePort {
   }
 
   async keepAlive(id: bigint): Promise<LeaseKeepAliveResponse> {
+    if (!this.d.state.isLeader && this.d.leader !== undefined && this.d.state.hasLeader()) {
+      const ttl = await this.d.leader.renew(id);
+      return { header: this.header(), ID: id, TTL: ttl ?? 0 };
+    }
     this.requireLeader();
     let ttl: number;
     try {
@@ -100,6 +113,11 @@ export class MemberLease implements LeasePort {
   }
 
   async timeToLive(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    if (!this.d.state.isLeader && this.d.leader !== undefined && this.d.state.hasLeader()) {
+      const r = await this.d.leader.timeToLive(req);
+      if (r !== undefined) return { ...r, header: this.header() };
+      return { header: this.header(), ID: req.ID, TTL: -1, grantedTTL: 0, keys: [] };
+    }
     try {
       const t = this.d.lessor.timeToLive(req.ID, this.d.nowMs(), req.keys);
       return {
@@ -117,11 +135,27 @@ export class MemberLease implements LeasePort {
     }
   }
 
+  /** A keep-alive a follower forwarded to us (etcd's /leases handler). */
+  async renewAsLeader(id: bigint): Promise<number> {
+    if (!this.d.state.isLeader) throw new PeerHttpError(400, 'not a primary lessor');
+    const r = await this.keepAlive(id);
+    if (r.TTL <= 0) throw new PeerHttpError(404, 'lease not found');
+    return r.TTL;
+  }
+
+  /** A time-to-live question a follower forwarded to us (etcd's /leases/internal handler). */
+  async timeToLiveAsLeader(req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> {
+    if (!this.d.state.isLeader) throw new PeerHttpError(400, 'not a primary lessor');
+    const r = await this.timeToLive(req);
+    if (r.TTL === -1) throw new PeerHttpError(404, 'lease not found');
+    return r;
+  }
+
   async leases(): Promise<LeaseLeasesResponse> {
     return { header: this.header(), leases: this.d.lessor.leases().map((ID) => ({ ID })) };
   }
 
-  /** Until leases are forwarded between members, only the leader can renew. */
+  /** Without a way to the leader (or without a leader), only a leader can renew. */
   private requireLeader(): void {
     if (this.d.state.isLeader) return;
     throw this.d.state.hasLeader() ? Errors.notLeader() : Errors.noLeader();

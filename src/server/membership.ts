@@ -1,69 +1,62 @@
-// The cluster's members as the applied log describes them. Changed only by the
-// applier (conf changes, attribute publications) so every member derives the
-// same list; serialised into raft snapshots so a restart or a new member can
-// start from it.
+// The cluster's members as the applied log describes them, with etcd 3.4's
+// rules: conf changes are validated when applied (a rejected one is a no-op
+// on every member alike), removed ids never come back, members publish their
+// name and client URLs through the log, the cluster version is set by the
+// leader through the log. Raft snapshots carry this state as etcd's v2-store
+// JSON, so an etcd 3.4 member receiving one of our snapshots rebuilds the
+// same membership (and we read theirs).
 import { type ConfChange, ConfChangeType } from '../raft/types.js';
+import {
+  encodeConfigChangeContext,
+  encodeMemberJson,
+  type MemberRecord,
+  parseConfigChangeContext,
+} from './member-json.js';
+import { decodeV2StoreSnapshot, encodeV2StoreSnapshot } from './v2/store-snapshot.js';
 
-export interface Member {
-  id: bigint;
-  /** Empty until the member publishes its attributes (or named in --initial-cluster). */
-  name: string;
-  peerUrls: string[];
-  clientUrls: string[];
-  isLearner: boolean;
+export type Member = MemberRecord;
+
+/** etcd allows one learner at a time (membership maxLearners). */
+export const MAX_LEARNERS = 1;
+
+/** Why a conf change was rejected at apply time: etcd's membership error texts. */
+export class MembershipError extends Error {
+  constructor(
+    readonly kind: 'removed' | 'exists' | 'notFound' | 'peerUrlExists' | 'notLearner' | 'tooManyLearners',
+  ) {
+    super(MEMBERSHIP_ERROR_TEXT[kind]);
+    this.name = 'MembershipError';
+  }
 }
 
-/** What a ConfChange's context carries: the member being added or updated. */
-interface MemberJson {
-  id: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
-}
+const MEMBERSHIP_ERROR_TEXT = {
+  removed: 'membership: ID removed',
+  exists: 'membership: ID exists',
+  notFound: 'membership: ID not found',
+  peerUrlExists: 'membership: peerURL exists',
+  notLearner: 'membership: can only promote a learner member',
+  tooManyLearners: 'membership: too many learner members in cluster',
+} as const;
 
-interface MembershipJson {
-  clusterId: string;
-  members: MemberJson[];
-  removed: string[];
-}
-
-function toJson(m: Member): MemberJson {
-  return {
-    id: m.id.toString(),
-    name: m.name,
-    peerURLs: m.peerUrls,
-    clientURLs: m.clientUrls,
-    isLearner: m.isLearner,
-  };
-}
-
-function fromJson(j: MemberJson): Member {
-  if (typeof j.id !== 'string' || !Array.isArray(j.peerURLs))
-    throw new Error('membership: malformed member record');
-  return {
-    id: BigInt(j.id),
-    name: j.name ?? '',
-    peerUrls: [...j.peerURLs],
-    clientUrls: Array.isArray(j.clientURLs) ? [...j.clientURLs] : [],
-    isLearner: j.isLearner === true,
-  };
-}
-
+/** The context of a member add (etcd's Member JSON). */
 export function encodeMemberContext(m: Member): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(toJson(m)));
+  return new TextEncoder().encode(encodeMemberJson(m));
 }
 
-export function decodeMemberContext(ctx: Uint8Array): Member {
-  return fromJson(JSON.parse(new TextDecoder().decode(ctx)) as MemberJson);
+/** The context of a learner promotion (etcd's ConfigChangeContext with isPromote). */
+export function encodePromoteContext(m: Member): Uint8Array {
+  return new TextEncoder().encode(encodeConfigChangeContext({ ...m, peerUrls: [] }, true));
+}
+
+function decodeContext(cc: ConfChange): { member: Member; isPromote: boolean } {
+  return parseConfigChangeContext(new TextDecoder().decode(cc.context));
 }
 
 export class Membership {
   private readonly members = new Map<bigint, Member>();
   /** Ids removed from the cluster; they may never rejoin under the same id. */
   private readonly removed = new Set<bigint>();
-
-  constructor(readonly clusterId: bigint) {}
+  private version: string | undefined;
 
   get(id: bigint): Member | undefined {
     return this.members.get(id);
@@ -74,29 +67,87 @@ export class Membership {
     return [...this.members.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  voters(): Member[] {
+    return this.list().filter((m) => !m.isLearner);
+  }
+
   isRemoved(id: bigint): boolean {
     return this.removed.has(id);
   }
 
+  removedIds(): bigint[] {
+    return [...this.removed];
+  }
+
+  /** The cluster version set through the log ("3.4.0"), undefined before the leader set it. */
+  clusterVersion(): string | undefined {
+    return this.version;
+  }
+
+  setClusterVersion(v: string): void {
+    this.version = v;
+  }
+
+  /** etcd's ValidateConfigurationChange: the error a conf change would be rejected with, if any. */
+  validate(cc: ConfChange): MembershipError | undefined {
+    if (this.removed.has(cc.nodeId)) return new MembershipError('removed');
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode: {
+        const { member, isPromote } = decodeContext(cc);
+        if (isPromote) {
+          const existing = this.members.get(cc.nodeId);
+          if (existing === undefined) return new MembershipError('notFound');
+          if (!existing.isLearner) return new MembershipError('notLearner');
+          return undefined;
+        }
+        if (this.members.has(cc.nodeId)) return new MembershipError('exists');
+        if (this.urlTaken(member.peerUrls, undefined)) return new MembershipError('peerUrlExists');
+        if (cc.type === ConfChangeType.AddLearnerNode) {
+          const learners = this.list().filter((m) => m.isLearner).length;
+          if (learners + 1 > MAX_LEARNERS) return new MembershipError('tooManyLearners');
+        }
+        return undefined;
+      }
+      case ConfChangeType.RemoveNode:
+        return this.members.has(cc.nodeId) ? undefined : new MembershipError('notFound');
+      case ConfChangeType.UpdateNode: {
+        if (!this.members.has(cc.nodeId)) return new MembershipError('notFound');
+        const { member } = decodeContext(cc);
+        if (this.urlTaken(member.peerUrls, cc.nodeId)) return new MembershipError('peerUrlExists');
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private urlTaken(urls: readonly string[], except: bigint | undefined): boolean {
+    for (const m of this.members.values()) {
+      if (m.id === except) continue;
+      if (m.peerUrls.some((u) => urls.includes(u))) return true;
+    }
+    return false;
+  }
+
   /**
-   * Applies one committed conf change. Idempotent: replaying the log after a
+   * Applies one validated conf change. Idempotent: replaying the log after a
    * restart re-applies changes the snapshot may already contain.
    */
   applyConfChange(cc: ConfChange): void {
     switch (cc.type) {
       case ConfChangeType.AddNode:
       case ConfChangeType.AddLearnerNode: {
-        const m = decodeMemberContext(cc.context);
-        if (m.id !== cc.nodeId)
-          throw new Error(`membership: conf change for ${cc.nodeId} carries member ${m.id}`);
-        const existing = this.members.get(m.id);
-        const isLearner = cc.type === ConfChangeType.AddLearnerNode;
-        if (existing !== undefined) {
-          // A learner promotion is an AddNode for an existing member.
-          existing.isLearner = isLearner;
+        const { member, isPromote } = decodeContext(cc);
+        const existing = this.members.get(cc.nodeId);
+        if (isPromote || existing !== undefined) {
+          if (existing !== undefined) existing.isLearner = false;
           return;
         }
-        this.members.set(m.id, { ...m, isLearner });
+        this.members.set(cc.nodeId, {
+          ...member,
+          id: cc.nodeId,
+          isLearner: cc.type === ConfChangeType.AddLearnerNode,
+        });
         return;
       }
       case ConfChangeType.RemoveNode:
@@ -104,9 +155,9 @@ export class Membership {
         this.removed.add(cc.nodeId);
         return;
       case ConfChangeType.UpdateNode: {
-        const m = decodeMemberContext(cc.context);
+        const { member } = decodeContext(cc);
         const existing = this.members.get(cc.nodeId);
-        if (existing !== undefined) existing.peerUrls = [...m.peerUrls];
+        if (existing !== undefined) existing.peerUrls = [...member.peerUrls];
         return;
       }
     }
@@ -119,26 +170,21 @@ export class Membership {
     m.clientUrls = [...clientUrls];
   }
 
+  /** The raft snapshot's data: etcd 3.4's v2-store JSON. */
   encode(): Uint8Array {
-    const j: MembershipJson = {
-      clusterId: this.clusterId.toString(),
-      members: this.list().map(toJson),
-      removed: [...this.removed].map((x) => x.toString()),
-    };
-    return new TextEncoder().encode(JSON.stringify(j));
+    return encodeV2StoreSnapshot({
+      members: this.list(),
+      removed: [...this.removed],
+      ...(this.version === undefined ? {} : { clusterVersion: this.version }),
+    });
   }
 
   static decode(data: Uint8Array): Membership {
-    const j = JSON.parse(new TextDecoder().decode(data)) as MembershipJson;
-    if (typeof j.clusterId !== 'string' || !Array.isArray(j.members)) {
-      throw new Error('membership: malformed snapshot data');
-    }
-    const ms = new Membership(BigInt(j.clusterId));
-    for (const mj of j.members) {
-      const m = fromJson(mj);
-      ms.members.set(m.id, m);
-    }
-    for (const r of j.removed ?? []) ms.removed.add(BigInt(r));
+    const s = decodeV2StoreSnapshot(data);
+    const ms = new Membership();
+    for (const m of s.members) ms.members.set(m.id, { ...m });
+    for (const r of s.removed) ms.removed.add(r);
+    if (s.clusterVersion !== undefined) ms.version = s.clusterVersion;
     return ms;
   }
 }

@@ -13,12 +13,20 @@ import type {
   PutRequest,
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
+import type { ConfChange } from '../raft/types.js';
+import type { MemberRecord } from './member-json.js';
+import type { V2Request } from './v2/request.js';
 
-/** A member publishing its name and client URLs (etcd 3.5's ClusterMemberAttrSetRequest). */
+/** A member publishing its name and client URLs (etcd 3.4: a v2 PUT of /0/members/<id>/attributes). */
 export interface MemberAttrSet {
   memberId: bigint;
   name: string;
   clientUrls: string[];
+}
+
+/** The leader setting the cluster version (etcd 3.4: a v2 PUT of /0/version). */
+export interface ClusterVersionSet {
+  version: string;
 }
 
 export interface OpRequests {
@@ -30,6 +38,11 @@ export interface OpRequests {
   memberAttrSet: MemberAttrSet;
   leaseGrant: LeaseGrantRequest;
   leaseRevoke: LeaseRevokeRequest;
+  clusterVersionSet: ClusterVersionSet;
+  /** Any other v2 request (the v2 store arrives with the v2 API); applied as a no-op for now. */
+  v2Request: V2Request;
+  /** A membership change; proposed as a raft ConfChange entry, not a Normal one. */
+  confChange: ConfChange;
 }
 
 export interface LeaseGrantResult {
@@ -51,6 +64,10 @@ export interface OpResults {
   memberAttrSet: undefined;
   leaseGrant: LeaseGrantResult;
   leaseRevoke: LeaseRevokeResult;
+  clusterVersionSet: undefined;
+  v2Request: undefined;
+  /** The members after the change. */
+  confChange: MemberRecord[];
 }
 
 export type OpKind = keyof OpRequests;
@@ -71,4 +88,7 @@ export interface InternalRequest {
  * implement it, so a stage that forgets a kind, or answers one with the wrong
  * result, does not compile.
  */
-export type OpHandlers = { [K in OpKind]: (index: number, req: OpRequests[K]) => OpResults[K] };
+export type OpHandlers = { [K in StagedKind]: (index: number, req: OpRequests[K]) => OpResults[K] };
+
+/** Kinds applied by the stage chain (conf changes are applied by the applier itself). */
+export type StagedKind = Exclude<OpKind, 'confChange'>;

@@ -41,8 +41,12 @@ export interface KvPort {
 
 export interface ClusterPort {
   members(): Member[];
-  /** etcd's Cluster responses carry cluster id, member id and term, no revision. */
+  /** Cluster id, member id and raft term (etcd's Cluster service sets no revision). */
   header(): ResponseHeader;
+  add(peerUrls: string[], isLearner: boolean): Promise<{ member: Member; members: Member[] }>;
+  remove(id: bigint): Promise<Member[]>;
+  update(id: bigint, peerUrls: string[]): Promise<Member[]>;
+  promote(id: bigint): Promise<Member[]>;
 }
 
 export interface MaintenancePort {

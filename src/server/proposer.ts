@@ -40,8 +40,16 @@ export class Proposer {
     const d = this.d;
     if (d.stopped()) throw Errors.stopped();
     const id = d.ids.next();
-    const data = encodeInternalRequest({ id, op });
-    if (data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
+    let submit: () => void;
+    if (op.kind === 'confChange') {
+      // Membership changes travel as raft ConfChange entries carrying the request id.
+      const cc = { ...op.req, id };
+      submit = () => d.node.proposeConfChange(cc);
+    } else {
+      const data = encodeInternalRequest({ id, op });
+      if (data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
+      submit = () => d.node.propose(data);
+    }
     if (d.state.commitIndex - d.appliedIndex() > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
     const deadline = Date.now() + d.requestTimeoutMs;
     if (!d.state.hasLeader()) await this.waitForLeader(deadline);
@@ -53,7 +61,7 @@ export class Proposer {
       throw err;
     }
     try {
-      d.node.propose(data);
+      submit();
     } catch (err) {
       d.waits.fail(id, Errors.timeout());
       pending.catch(() => undefined);

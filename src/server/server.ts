@@ -28,7 +28,15 @@ import type { OpHandlers } from './ops.js';
 import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort, WatchPort } from './ports.js';
 import { Proposer } from './proposer.js';
 import { BackendQuota } from './quota.js';
-import { NO_PEERS, RaftLoop } from './raft-loop.js';
+import { RaftLoop } from './raft-loop.js';
+import { MemberCluster } from './member-cluster.js';
+import { MemberPeers } from './member-peers.js';
+import { PeerTransport } from '../peer/transport.js';
+import { RaftHttpHandler } from '../peer/raft-handler.js';
+import { MemberHttpHandler } from '../peer/member-handler.js';
+import type { PeerRoute } from '../peer/listener.js';
+import { ConfChangeType, type ConfChange } from '../raft/types.js';
+import { ETCD_SERVER_VERSION } from '../config/version.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { RequestIdGenerator } from './request-id.js';
 import { WaitRegistry } from './wait.js';
@@ -76,6 +84,10 @@ export class EtcdServer {
   private readonly readyPromise: Promise<void>;
   private resolveReady: () => void = () => undefined;
   private fastElectionTimer: NodeJS.Timeout | undefined;
+  /** Member-to-member messages (etcd's rafthttp wire). */
+  readonly transport: PeerTransport;
+  private readonly peers: MemberPeers;
+  private readonly memberCluster: MemberCluster;
 
   constructor(
     private readonly cfg: ServerConfig,
@@ -94,6 +106,32 @@ export class EtcdServer {
     // A put naming an unknown lease fails at apply time with "requested lease not found", as etcd's.
     boot.backend.setLeaseChecker((id) => this.lessor.has(id));
     this.appliedWaiters = new AppliedIndexWaiters(MAX_QUEUED_READS, boot.appliedIndex);
+    this.peers = new MemberPeers({
+      memberId: boot.memberId,
+      node: boot.node,
+      state: this.state,
+      membership: boot.membership,
+      proposeClusterVersion: (version) => this.proposer.propose({ kind: 'clusterVersionSet', req: { version } }),
+      log,
+      wake: () => this.loop.wake(),
+      onRemoved: (reason) => this.removed(reason),
+      requestTimeoutMs: this.requestTimeoutMs,
+      versionJson: () =>
+        JSON.stringify({
+          etcdserver: ETCD_SERVER_VERSION,
+          etcdcluster: boot.membership.clusterVersion() ?? 'not_decided',
+        }),
+      clusterId: () => boot.clusterId,
+    });
+    this.transport = new PeerTransport({
+      localId: boot.memberId,
+      clusterId: () => boot.clusterId,
+      peerUrls: cfg.initialAdvertisePeerUrls,
+      host: this.peers,
+      log,
+      dialTimeoutMs: 1000 + cfg.electionTimeoutMs,
+    });
+    this.peers.attachTransport(this.transport.ctx);
     this.applier = new Applier(
       {
         backend: boot.backend,
@@ -103,8 +141,12 @@ export class EtcdServer {
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
         onEmptyEntry: (term) => {
-          if (this.state.isLeader && term === this.state.term) this.memberLease.promote();
+          if (this.state.isLeader && term === this.state.term) {
+            this.memberLease.promote();
+            void this.peers.monitorVersion();
+          }
         },
+        onConfChange: (cc) => this.onConfChangeApplied(cc),
       },
       boot.appliedIndex,
       boot.confState,
@@ -118,7 +160,7 @@ export class EtcdServer {
       appliedWaiters: this.appliedWaiters,
       backend: boot.backend,
       membership: boot.membership,
-      transport: NO_PEERS,
+      transport: this.transport,
       log,
       tickMs: cfg.heartbeatIntervalMs,
       snapshotCount: cfg.snapshotCount,
@@ -178,7 +220,18 @@ export class EtcdServer {
       appliedIndex: () => this.applier.appliedIndex,
       exclusive: (fn) => this.loop.exclusive(fn),
     });
-    this.cluster = { members: () => boot.membership.list(), header: () => this.state.header(0) };
+    this.memberCluster = new MemberCluster({
+      memberId: boot.memberId,
+      state: this.state,
+      membership: boot.membership,
+      proposer: this.proposer,
+      strictReconfigCheck: cfg.strictReconfigCheck,
+      activeSince: (id) => this.transport.activeSince(id),
+      raftStatus: () => boot.node.status(),
+      forwardPromote: (leader, id) => this.peers.forwardPromote(leader, id),
+      nowMs: () => Date.now(),
+    });
+    this.cluster = this.memberCluster;
     this.health = this.buildHealth();
     this.memberLease = new MemberLease({
       lessor: this.lessor,
@@ -189,6 +242,7 @@ export class EtcdServer {
       currentRevision: () => boot.backend.currentRevision(),
       nowMs: () => performance.now(),
       promoteExtendMs: cfg.electionTimeoutMs,
+      leader: this.peers.leaderLessor,
     });
     this.lease = this.memberLease;
     this.memberWatch = new MemberWatch({
@@ -270,13 +324,17 @@ export class EtcdServer {
           () => true,
           () => false,
         ),
-      clusterVersion: () => (this.published ? CLUSTER_VERSION : undefined),
+      clusterVersion: () => this.boot.membership.clusterVersion(),
       status: () => this.maintenance.status(),
     };
   }
 
   /** Starts ticking and applying; resolves once this member is published and can serve clients. */
   start(): Promise<void> {
+    for (const m of this.boot.initialPeers) {
+      if (m.id !== this.memberId) this.transport.addPeer(m.id, m.peerUrls);
+    }
+    this.peers.start();
     this.loop.start();
     this.fastElectionTimer = setInterval(
       () => this.maybeFastElect(),
@@ -383,6 +441,44 @@ export class EtcdServer {
     }
   }
 
+  /** The peer port's routes: raft messages and streams, then the member endpoints. */
+  peerRoutes(): PeerRoute[] {
+    return [
+      new RaftHttpHandler(this.transport, undefined),
+      new MemberHttpHandler(this.peers.memberApi(this.memberCluster, this.memberLease)),
+    ];
+  }
+
+  /** Keeps the transport's peers in step with the applied membership. */
+  private onConfChangeApplied(cc: ConfChange): void {
+    if (cc.nodeId === this.memberId) {
+      if (cc.type === ConfChangeType.RemoveNode) {
+        // etcd gives the removal a second to reach the others before stopping.
+        setTimeout(() => this.removed('the member has been permanently removed from the cluster'), 1000).unref();
+      }
+      return;
+    }
+    const m = this.boot.membership.get(cc.nodeId);
+    switch (cc.type) {
+      case ConfChangeType.AddNode:
+      case ConfChangeType.AddLearnerNode:
+        if (m !== undefined) this.transport.addPeer(m.id, m.peerUrls);
+        return;
+      case ConfChangeType.RemoveNode:
+        this.transport.removePeer(cc.nodeId);
+        return;
+      case ConfChangeType.UpdateNode:
+        if (m !== undefined) this.transport.updatePeer(m.id, m.peerUrls);
+        return;
+    }
+  }
+
+  private removed(reason: string): void {
+    if (this.stopped) return;
+    this.log.warn(reason, { 'local-member-id': this.memberId.toString(16) });
+    this.fail(new Error(reason));
+  }
+
   // ---- shutdown ----------------------------------------------------------
 
   private fail(err: Error): void {
@@ -396,6 +492,8 @@ export class EtcdServer {
     clearInterval(this.fastElectionTimer);
     this.memberLease.stop();
     this.memberWatch.stop();
+    this.peers.stop();
+    this.transport.stop();
     this.reads.stop(Errors.stopped());
     await this.loop.stop();
     this.waits.failAll(Errors.stopped());

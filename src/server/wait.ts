@@ -27,6 +27,9 @@ export class WaitRegistry {
     memberAttrSet: new Map(),
     leaseGrant: new Map(),
     leaseRevoke: new Map(),
+    clusterVersionSet: new Map(),
+    v2Request: new Map(),
+    confChange: new Map(),
   };
   /** Every pending id and its kind: ids are unique across kinds. */
   private readonly kinds = new Map<bigint, OpKind>();

@@ -1,0 +1,73 @@
+// A FIFO of received bytes for the incremental stream decoders: chunks are kept as they
+// arrive and read in order, copying only when a read spans chunks, so a frame split over
+// many chunks costs one copy and no quadratic re-concatenation.
+
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  /** Index of the first unread chunk in `chunks`. */
+  private head = 0;
+  /** Read offset inside chunks[head]. */
+  private offset = 0;
+  private size = 0;
+
+  /** Unread bytes. */
+  get length(): number {
+    return this.size;
+  }
+
+  /** Takes ownership of `chunk`: the caller must not modify it afterwards. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  /** The next n bytes (n <= length): a view when they lie in one chunk, else a copy. */
+  take(n: number): Uint8Array {
+    if (n > this.size) throw new RangeError(`take(${n}) with ${this.size} bytes queued`);
+    this.size -= n;
+    const first = this.chunks[this.head];
+    if (n === 0 || first === undefined) return new Uint8Array(0);
+    if (first.length - this.offset >= n) {
+      const view = first.subarray(this.offset, this.offset + n);
+      this.offset += n;
+      if (this.offset === first.length) this.dropHead();
+      return view;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.chunks[this.head]!;
+      const part = Math.min(n - filled, chunk.length - this.offset);
+      out.set(chunk.subarray(this.offset, this.offset + part), filled);
+      filled += part;
+      this.offset += part;
+      if (this.offset === chunk.length) this.dropHead();
+    }
+    return out;
+  }
+
+  takeU8(): number {
+    return this.take(1)[0]!;
+  }
+
+  takeU64BE(): bigint {
+    const b = this.take(8);
+    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+  }
+
+  private dropHead(): void {
+    this.chunks[this.head] = EMPTY;
+    this.head++;
+    this.offset = 0;
+    if (this.head === this.chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,331 @@
+// Protobuf wire primitives that behave like the Marshal/Unmarshal code gogoproto
+// generated for etcd 3.4 (raftpb, etcdserverpb). The reader reproduces Go's
+// acceptance rules, not just the protobuf spec: a known field with the wrong
+// wire type is an error, end-group at message level is an error, field number
+// 0 (after Go's int32 truncation) is an error, unknown fields are skipped the
+// way gogo's generated skip function does (groups included), varints longer
+// than 10 bytes overflow. Writers fill one exact-size buffer (sizes first),
+// like gogo's Size()+MarshalTo().
+
+export class WireError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WireError';
+  }
+}
+
+export const WireType = {
+  Varint: 0,
+  Fixed64: 1,
+  Bytes: 2,
+  StartGroup: 3,
+  EndGroup: 4,
+  Fixed32: 5,
+} as const;
+
+export const U64_MAX = (1n << 64n) - 1n;
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_POW_28 = 0x10000000;
+
+// ---------------------------------------------------------------- sizes
+
+/** Varint size of a non-negative safe integer. */
+export function uintSize(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < TWO_POW_28) return 4;
+  let size = 4;
+  let rest = Math.floor(n / TWO_POW_28);
+  while (rest > 0) {
+    size++;
+    rest = Math.floor(rest / 128);
+  }
+  return size;
+}
+
+/** Varint size of an unsigned 64-bit value. */
+export function u64Size(v: bigint): number {
+  if (v <= MAX_SAFE_BIG) return uintSize(Number(v));
+  const hi = Number(v >> 32n);
+  return Math.ceil((64 - Math.clz32(hi)) / 7);
+}
+
+/** Size of a length-delimited body with its length prefix (the tag not included). */
+export function delimitedSize(bodyBytes: number): number {
+  return uintSize(bodyBytes) + bodyBytes;
+}
+
+export function checkUint(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new WireError(`${what} ${n} is not a non-negative safe integer`);
+}
+
+export function checkU64(v: bigint, what: string): void {
+  if (v < 0n || v > U64_MAX) throw new WireError(`${what} ${v} is outside uint64`);
+}
+
+// ---------------------------------------------------------------- writing
+
+/** Writes into a buffer whose exact size was computed beforehand; finish() checks the sum. */
+export class ExactWriter {
+  readonly buf: Uint8Array;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  /** A non-negative safe integer as a varint. */
+  uint(n: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    let v = n;
+    while (v >= 0x80000000) {
+      // Above 31 bits bit operators would truncate: peel 7 bits off with arithmetic.
+      buf[pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    while (v >= 0x80) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  /** An unsigned 64-bit value as a varint (two 32-bit halves, no BigInt arithmetic in the loop). */
+  u64(v: bigint): void {
+    if (v <= MAX_SAFE_BIG) {
+      this.uint(Number(v));
+      return;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    let lo = Number(v & 0xffffffffn) >>> 0;
+    let hi = Number(v >> 32n) >>> 0;
+    while (hi !== 0 || lo > 0x7f) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    buf[pos++] = lo;
+    this.pos = pos;
+  }
+
+  bool(b: boolean): void {
+    this.buf[this.pos++] = b ? 1 : 0;
+  }
+
+  /** Length prefix and bytes. */
+  bytes(b: Uint8Array): void {
+    this.uint(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  u64BE(v: bigint): void {
+    new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.pos, v);
+    this.pos += 8;
+  }
+
+  finish(what: string): Uint8Array {
+    if (this.pos !== this.buf.length) {
+      throw new Error(`${what}: encoder wrote ${this.pos} bytes, sized ${this.buf.length}`);
+    }
+    return this.buf;
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+/**
+ * Reads one message's fields between pos and end. Call tag() until done(); then the
+ * field's reader (or skip()) for the wire type in `wireType`.
+ */
+export class Reader {
+  pos: number;
+  /** Set by tag(): Go's int32(wire >> 3). */
+  field = 0;
+  /** Set by tag(). */
+  wireType = 0;
+
+  constructor(
+    readonly buf: Uint8Array,
+    readonly what: string,
+    pos = 0,
+    readonly end = buf.length,
+  ) {
+    this.pos = pos;
+  }
+
+  done(): boolean {
+    return this.pos >= this.end;
+  }
+
+  fail(why: string): never {
+    throw new WireError(`${this.what}: ${why}`);
+  }
+
+  private eof(): never {
+    return this.fail('unexpected end of data');
+  }
+
+  /** Reads a tag as gogo's Unmarshal loop does, with its two checks. */
+  tag(): void {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      this.field = b >>> 3;
+      this.wireType = b & 7;
+    } else {
+      const wire = this.u64();
+      this.field = Number(BigInt.asIntN(32, wire >> 3n));
+      this.wireType = Number(wire & 7n);
+    }
+    if (this.wireType === WireType.EndGroup) this.fail('wiretype end group for non-group');
+    if (this.field <= 0) this.fail(`illegal tag ${this.field} (wire type ${this.wireType})`);
+  }
+
+  /** Go's "wrong wireType" check for a known field. */
+  expect(wireType: number, name: string): void {
+    if (this.wireType !== wireType) this.fail(`wrong wireType = ${this.wireType} for field ${name}`);
+  }
+
+  /** A varint as uint64: at most 10 bytes, bits beyond 64 dropped (as Go's shifts do). */
+  u64(): bigint {
+    const { buf, end } = this;
+    let pos = this.pos;
+    let lo = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) this.eof();
+      const b = buf[pos++]!;
+      lo |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return BigInt(lo);
+      }
+    }
+    let v = BigInt(lo);
+    for (let shift = 28n; ; shift += 7n) {
+      if (shift >= 64n) this.fail('integer overflow');
+      if (pos >= end) this.eof();
+      const b = buf[pos++]!;
+      v |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    this.pos = pos;
+    return BigInt.asUintN(64, v);
+  }
+
+  /** A uint64 varint that our types keep as a JS number (terms, indexes): above 2^53-1 is an error. */
+  uint(name: string): number {
+    const { buf, end } = this;
+    let pos = this.pos;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 7; i++) {
+      if (pos >= end) this.eof();
+      const b = buf[pos++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        this.pos = pos;
+        return result;
+      }
+      mul *= 128;
+    }
+    const v = this.u64();
+    if (v > MAX_SAFE_BIG) this.fail(`${name} ${v} exceeds 2^53-1, which this implementation cannot represent`);
+    return Number(v);
+  }
+
+  /** An enum: Go accumulates it in an int32, so only the low 32 bits count. */
+  enum32(): number {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return b;
+    }
+    return Number(BigInt.asIntN(32, this.u64()));
+  }
+
+  /** A bool: Go's `v != 0` over the 64-bit value. */
+  bool(): boolean {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      return b !== 0;
+    }
+    return this.u64() !== 0n;
+  }
+
+  /** Reads a length prefix and returns [start, stop) of the body, checked against the end. */
+  span(): [number, number] {
+    const len = this.u64();
+    if (len >= 1n << 63n) this.fail('negative length');
+    const start = this.pos;
+    if (len > BigInt(this.end - start)) this.eof();
+    const stop = start + Number(len);
+    this.pos = stop;
+    return [start, stop];
+  }
+
+  /** A bytes field, copied into a plain Uint8Array (never a view of the input). */
+  bytes(): Uint8Array {
+    const [start, stop] = this.span();
+    return new Uint8Array(this.buf.subarray(start, stop));
+  }
+
+  string(): string {
+    const [start, stop] = this.span();
+    return utf8.decode(this.buf.subarray(start, stop));
+  }
+
+  /** Skips the current field's value as gogo's generated skip function does. */
+  skip(): void {
+    this.skipValue(this.wireType);
+  }
+
+  private skipValue(wireType: number): void {
+    switch (wireType) {
+      case WireType.Varint:
+        for (let i = 0; ; i++) {
+          if (i >= 10) this.fail('integer overflow');
+          if (this.pos >= this.end) this.eof();
+          if (this.buf[this.pos++]! < 0x80) break;
+        }
+        return;
+      case WireType.Fixed64:
+        this.advance(8);
+        return;
+      case WireType.Bytes:
+        this.span();
+        return;
+      case WireType.StartGroup:
+        // Until any end-group tag; Go checks neither its field number nor the inner tags' numbers.
+        for (;;) {
+          const inner = Number(this.u64() & 7n);
+          if (inner === WireType.EndGroup) return;
+          this.skipValue(inner);
+        }
+      case WireType.EndGroup:
+        return;
+      case WireType.Fixed32:
+        this.advance(4);
+        return;
+      default:
+        this.fail(`illegal wireType ${wireType}`);
+    }
+  }
+
+  private advance(n: number): void {
+    if (this.end - this.pos < n) this.eof();
+    this.pos += n;
+  }
+}
+
+const utf8 = new TextDecoder();
+export const utf8Encoder = new TextEncoder();
