@@ -6,6 +6,7 @@ import type { ClientListener } from '../api/listener.js';
 import { registerServices } from '../api/services/index.js';
 import type { ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
+import { listenPeer, type PeerListener } from '../peer/listener.js';
 import { bootStorage } from '../server/bootstrap.js';
 import { Compactor, compactorPlan } from '../server/compactor.js';
 import { acquireDataDirLock, type DataDirLock } from '../server/data-dir-lock.js';
@@ -13,7 +14,6 @@ import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
 import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
-import { listenPeer, type PeerListener } from '../peer/listener.js';
 
 async function listenPeers(cfg: ServerConfig, server: EtcdServer, log: Logger): Promise<PeerListener[]> {
   const out: PeerListener[] = [];

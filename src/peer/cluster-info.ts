@@ -18,7 +18,10 @@ export interface GetOptions {
   tls?: () => https.RequestOptions;
 }
 
-function get(url: URL, o: GetOptions): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function get(
+  url: URL,
+  o: GetOptions,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const opts: http.RequestOptions = { method: 'GET', timeout: o.timeoutMs, agent: false };
@@ -70,7 +73,10 @@ export interface RemoteVersions {
 }
 
 /** A member's /version answer, or undefined when it cannot be reached or read. */
-export async function getVersion(urls: readonly string[], o: GetOptions): Promise<RemoteVersions | undefined> {
+export async function getVersion(
+  urls: readonly string[],
+  o: GetOptions,
+): Promise<RemoteVersions | undefined> {
   for (const u of urls) {
     try {
       const r = await get(new URL('/version', u), o);

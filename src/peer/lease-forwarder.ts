@@ -56,7 +56,12 @@ export class LeaseForwarder {
   }
 
   /** Tries the URLs in turn until one answers 200 or returns an error status; transport errors retry. */
-  private async post(urls: readonly string[], path: string, body: Uint8Array, timeoutMs: number): Promise<Buffer> {
+  private async post(
+    urls: readonly string[],
+    path: string,
+    body: Uint8Array,
+    timeoutMs: number,
+  ): Promise<Buffer> {
     const deadline = Date.now() + timeoutMs;
     let lastError: Error = new Error('no leader peer URL');
     for (let i = 0; Date.now() < deadline && urls.length > 0; i++) {

@@ -32,7 +32,9 @@ export async function listenPeer(
   const u = new URL(listenUrl);
   const secure = u.protocol === 'https:';
   if (secure && tlsOptions === undefined) {
-    throw new Error(`${listenUrl}: https peer URL needs --peer-cert-file and --peer-key-file or --peer-auto-tls`);
+    throw new Error(
+      `${listenUrl}: https peer URL needs --peer-cert-file and --peer-key-file or --peer-auto-tls`,
+    );
   }
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req);

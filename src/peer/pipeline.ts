@@ -101,7 +101,8 @@ export class Pipeline {
             return;
           }
           void readSmall(res).then((text) => {
-            if (status === 403) this.ctx.host.removedByPeer(`peer ${hexId(this.peerId)} refused us as removed`);
+            if (status === 403)
+              this.ctx.host.removedByPeer(`peer ${hexId(this.peerId)} refused us as removed`);
             finish(false, refusalReason(status, text));
           });
         },

@@ -116,24 +116,38 @@ export class RaftHttpHandler {
   }
 
   private stream(req: IncomingMessage, res: ServerResponse, path: string): void {
-    if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+    if (req.method !== 'GET') {
+      methodNotAllowed(res, 'GET');
+      return;
+    }
     res.setHeader(CanonicalHeader.serverVersion, PEER_SERVER_VERSION);
     if (!this.compatible(req, res)) return;
     const parts = path.split('/'); // ['', 'raft', 'stream', type, from]
     const type = parts[3];
     if (parts.length !== 5 || (type !== 'message' && type !== 'msgapp')) {
-      return httpError(res, 404, 'invalid path');
+      httpError(res, 404, 'invalid path');
+      return;
     }
     const from = parseHexId(parts[4] ?? '');
-    if (from === undefined) return httpError(res, 404, 'invalid from');
-    if (this.ctx.host.isRemoved(from)) return httpError(res, 410, 'removed member');
+    if (from === undefined) {
+      httpError(res, 404, 'invalid from');
+      return;
+    }
+    if (this.ctx.host.isRemoved(from)) {
+      httpError(res, 410, 'removed member');
+      return;
+    }
     const peer = this.transport.get(from);
     if (peer === undefined || peer.remoteOnly) {
       this.learnSender(req);
-      return httpError(res, 404, 'error sender not found');
+      httpError(res, 404, 'error sender not found');
+      return;
     }
     const to = String(req.headers[Header.raftTo] ?? '');
-    if (to !== hexId(this.ctx.localId)) return httpError(res, 412, 'to field mismatch');
+    if (to !== hexId(this.ctx.localId)) {
+      httpError(res, 412, 'to field mismatch');
+      return;
+    }
     res.statusCode = 200;
     res.flushHeaders();
     // The connection now lives as long as the stream; no server timeout may cut it.

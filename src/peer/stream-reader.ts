@@ -16,7 +16,7 @@ import {
 import { raftHeaders, request, type TransportContext } from './context.js';
 import { readSmall } from './http-util.js';
 import type { UrlPicker } from './url-picker.js';
-import { MessageStreamDecoder, isLinkHeartbeat } from './wire/message-stream.js';
+import { isLinkHeartbeat, MessageStreamDecoder } from './wire/message-stream.js';
 import { MsgAppV2Decoder } from './wire/msgappv2.js';
 
 interface Decoder {

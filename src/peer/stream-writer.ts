@@ -6,8 +6,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Message } from '../raft/types.js';
 import { LINK_HEARTBEAT_INTERVAL_MS, STREAM_BUFFER_MESSAGES, type StreamType } from './constants.js';
-import { MsgAppV2Encoder } from './wire/msgappv2.js';
 import { encodeMessageFrame, LINK_HEARTBEAT_FRAME } from './wire/message-stream.js';
+import { MsgAppV2Encoder } from './wire/msgappv2.js';
 
 interface FrameEncoder {
   encode(m: Message): Uint8Array;
@@ -45,7 +45,10 @@ export class StreamWriter {
     this.res = res;
     this.encoder = newEncoder(this.type);
     res.socket?.setNoDelay(true);
-    this.heartbeat = setInterval(() => this.writeFrame(this.encoder?.heartbeat()), LINK_HEARTBEAT_INTERVAL_MS);
+    this.heartbeat = setInterval(
+      () => this.writeFrame(this.encoder?.heartbeat()),
+      LINK_HEARTBEAT_INTERVAL_MS,
+    );
     this.heartbeat.unref();
     this.onAttached(true);
     return new Promise((resolve) => {

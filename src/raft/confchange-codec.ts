@@ -10,7 +10,8 @@ const U64_MAX = (1n << 64n) - 1n;
 export function encodeConfChange(cc: ConfChange): Uint8Array {
   const id = cc.id ?? 0n;
   if (id < 0n || id > U64_MAX) throw new Error(`conf change: id ${id} is outside uint64`);
-  if (cc.nodeId < 0n || cc.nodeId > U64_MAX) throw new Error(`conf change: node id ${cc.nodeId} is outside uint64`);
+  if (cc.nodeId < 0n || cc.nodeId > U64_MAX)
+    throw new Error(`conf change: node id ${cc.nodeId} is outside uint64`);
   if (!isConfChangeType(cc.type)) throw new Error(`conf change: unknown type ${cc.type}`);
   const out: number[] = [0x08];
   pushVarint(out, id);
@@ -40,7 +41,8 @@ export function decodeConfChange(b: Uint8Array): ConfChange {
     if (field >= 1 && field <= 3 && wireType !== 0) {
       throw new Error(`conf change: wrong wireType = ${wireType} for field ${field}`);
     }
-    if (field === 4 && wireType !== 2) throw new Error(`conf change: wrong wireType = ${wireType} for field 4`);
+    if (field === 4 && wireType !== 2)
+      throw new Error(`conf change: wrong wireType = ${wireType} for field 4`);
     if (field === 1) id = readVarint(r);
     else if (field === 2) type = Number(BigInt.asIntN(32, readVarint(r)));
     else if (field === 3) nodeId = readVarint(r);

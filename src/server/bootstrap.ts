@@ -10,6 +10,7 @@ import { verifyBootstrapCluster } from '../config/bootstrap.js';
 import { ConfigError, type ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
 import { MvccStore } from '../mvcc/index.js';
+import { type GetOptions, getClusterFromPeers } from '../peer/cluster-info.js';
 import { MemoryStorage, RawNode } from '../raft/index.js';
 import {
   type ConfChange,
@@ -21,7 +22,6 @@ import {
 } from '../raft/types.js';
 import { Snapshotter } from '../snap/index.js';
 import { Wal, type WalLogger } from '../wal/index.js';
-import { type GetOptions, getClusterFromPeers } from '../peer/cluster-info.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { dataLayout } from './layout.js';
 import { encodeMemberContext, type Member, Membership } from './membership.js';

@@ -3,6 +3,7 @@
 // (api/v3rpc/rpctypes); this is the one table the services translate from.
 import { LeaseError, type LeaseErrorCode } from '../lease/index.js';
 import { MvccError, type MvccErrorCode } from '../mvcc/errors.js';
+import { MembershipError } from './membership.js';
 
 export const GrpcCode = {
   OK: 0,
@@ -58,6 +59,12 @@ export const Errors = {
   tooManyRequests: make(GrpcCode.ResourceExhausted, 'etcdserver: too many requests'),
   noLeader: make(GrpcCode.Unavailable, 'etcdserver: no leader'),
   notLeader: make(GrpcCode.FailedPrecondition, 'etcdserver: not leader'),
+  badLeaderTransferee: make(GrpcCode.FailedPrecondition, 'etcdserver: bad leader transferee'),
+  // Not in etcd's v3rpc error table, so it leaves as Unknown.
+  timeoutLeaderTransfer: make(
+    GrpcCode.Unknown,
+    'etcdserver: request timed out, leader transfer took too long',
+  ),
   leaderChanged: make(GrpcCode.Unavailable, 'etcdserver: leader changed'),
   stopped: make(GrpcCode.Unavailable, 'etcdserver: server stopped'),
   timeout: make(GrpcCode.Unavailable, 'etcdserver: request timed out'),
@@ -92,10 +99,21 @@ const LEASE_ERRORS: Record<LeaseErrorCode, () => ServerError> = {
 };
 
 /** Turns anything thrown below the API into a ServerError (unknown errors keep their text). */
+/** Apply-time membership rejections as etcd's v3rpc reports them. */
+const MEMBERSHIP_ERRORS: Record<MembershipError['kind'], () => ServerError> = {
+  removed: Errors.memberNotFound,
+  notFound: Errors.memberNotFound,
+  exists: make(GrpcCode.FailedPrecondition, 'etcdserver: member ID already exist'),
+  peerUrlExists: make(GrpcCode.FailedPrecondition, 'etcdserver: Peer URLs already exists'),
+  notLearner: make(GrpcCode.FailedPrecondition, 'etcdserver: can only promote a learner member'),
+  tooManyLearners: make(GrpcCode.FailedPrecondition, 'etcdserver: too many learner members in cluster'),
+};
+
 export function toServerError(err: unknown): ServerError {
   if (err instanceof ServerError) return err;
   if (err instanceof MvccError) return MVCC_ERRORS[err.code]();
   if (err instanceof LeaseError) return LEASE_ERRORS[err.code]();
+  if (err instanceof MembershipError) return MEMBERSHIP_ERRORS[err.kind]();
   const message = err instanceof Error ? err.message : String(err);
   return new ServerError(GrpcCode.Unknown, message);
 }

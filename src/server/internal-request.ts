@@ -197,7 +197,10 @@ function v2Op(v2: V2Request): InternalOp {
     const m = ATTRIBUTES_PATH.exec(v2.path);
     if (m !== null) {
       const a = parseAttributes(v2.val);
-      return { kind: 'memberAttrSet', req: { memberId: BigInt(`0x${m[1]}`), name: a.name, clientUrls: a.clientUrls } };
+      return {
+        kind: 'memberAttrSet',
+        req: { memberId: BigInt(`0x${m[1]}`), name: a.name, clientUrls: a.clientUrls },
+      };
     }
     if (v2.path === VERSION_PATH) return { kind: 'clusterVersionSet', req: { version: v2.val } };
   }

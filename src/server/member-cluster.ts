@@ -8,14 +8,8 @@ import type { ResponseHeader } from '../pb/etcdserverpb/rpc.js';
 import { type ConfChange, ConfChangeType, type Status } from '../raft/types.js';
 import { Errors, GrpcCode, ServerError } from './errors.js';
 import { computeMemberId } from './ids.js';
-import {
-  encodeMemberContext,
-  encodePromoteContext,
-  type Member,
-  MembershipError,
-  type Membership,
-} from './membership.js';
 import type { MemberState } from './member-state.js';
+import { encodeMemberContext, encodePromoteContext, type Member, type Membership } from './membership.js';
 import type { Proposer } from './proposer.js';
 
 /** How long a member must have been connected to count as active for a reconfiguration (etcd's HealthInterval). */
@@ -45,40 +39,21 @@ const memberErrors = {
     ),
   unhealthy: () => new ServerError(GrpcCode.Unavailable, 'etcdserver: unhealthy cluster'),
   badUrls: () => new ServerError(GrpcCode.InvalidArgument, 'etcdserver: given member URLs are invalid'),
-  exists: () => new ServerError(GrpcCode.FailedPrecondition, 'etcdserver: member ID already exist'),
-  peerUrlExists: () => new ServerError(GrpcCode.FailedPrecondition, 'etcdserver: Peer URLs already exists'),
-  notLearner: () => new ServerError(GrpcCode.FailedPrecondition, 'etcdserver: can only promote a learner member'),
+  notLearner: () =>
+    new ServerError(GrpcCode.FailedPrecondition, 'etcdserver: can only promote a learner member'),
   learnerNotReady: () =>
     new ServerError(
       GrpcCode.FailedPrecondition,
       'etcdserver: can only promote a learner member which is in sync with leader',
     ),
-  tooManyLearners: () =>
-    new ServerError(GrpcCode.FailedPrecondition, 'etcdserver: too many learner members in cluster'),
 };
-
-/** The client-facing error for an apply-time membership rejection (etcd's v3rpc mapping). */
-export function toMemberError(err: unknown): unknown {
-  if (!(err instanceof MembershipError)) return err;
-  switch (err.kind) {
-    case 'removed':
-    case 'notFound':
-      return Errors.memberNotFound();
-    case 'exists':
-      return memberErrors.exists();
-    case 'peerUrlExists':
-      return memberErrors.peerUrlExists();
-    case 'notLearner':
-      return memberErrors.notLearner();
-    case 'tooManyLearners':
-      return memberErrors.tooManyLearners();
-  }
-}
 
 export function validPeerUrl(u: string): boolean {
   try {
     const url = new URL(u);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.pathname === '/';
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.pathname === '/'
+    );
   } catch {
     return false;
   }
@@ -124,7 +99,11 @@ export class MemberCluster {
       clientUrls: existing?.clientUrls ?? [],
       isLearner: existing?.isLearner ?? false,
     };
-    return this.configure({ type: ConfChangeType.UpdateNode, nodeId: id, context: encodeMemberContext(member) });
+    return this.configure({
+      type: ConfChangeType.UpdateNode,
+      nodeId: id,
+      context: encodeMemberContext(member),
+    });
   }
 
   /** Promotes a learner; on a follower the leader is asked (only it knows the learner's progress). */
@@ -151,11 +130,8 @@ export class MemberCluster {
   }
 
   private async configure(cc: ConfChange): Promise<Member[]> {
-    try {
-      return await this.d.proposer.propose({ kind: 'confChange', req: cc });
-    } catch (err) {
-      throw toMemberError(err);
-    }
+    // Apply-time rejections arrive as etcd's client errors (errors.ts maps MembershipError).
+    return this.d.proposer.propose({ kind: 'confChange', req: cc });
   }
 
   /** etcd's mayAddMember: enough started voters for the new quorum, and all voters connected lately. */

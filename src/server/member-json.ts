@@ -78,7 +78,7 @@ export function encodeConfigChangeContext(m: MemberRecord, isPromote: boolean): 
 
 /** The body of the peer GET /members reply, byte-identical to etcd's (sorted by id, newline). */
 export function encodeMembersArray(members: readonly MemberRecord[]): string {
-  members.forEach((m) => checkId(m.id));
+  for (const m of members) checkId(m.id);
   if (members.length === 0) return 'null\n'; // Go's nil slice
   const sorted = [...members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return `[${sorted.map((m) => `{${memberFields(m)}}`).join(',')}]\n`;

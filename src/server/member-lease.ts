@@ -23,11 +23,11 @@ import type {
   LeaseTimeToLiveRequest,
   LeaseTimeToLiveResponse,
 } from '../pb/etcdserverpb/rpc.js';
+import { PeerHttpError } from '../peer/member-handler.js';
 import { Errors } from './errors.js';
 import type { MemberState } from './member-state.js';
 import type { LeasePort } from './ports.js';
 import type { Proposer } from './proposer.js';
-import { PeerHttpError } from '../peer/member-handler.js';
 import type { RequestIdGenerator } from './request-id.js';
 
 const MAX_LEASE_ID = (1n << 63n) - 1n;

@@ -13,6 +13,7 @@ import {
 } from '../pb/etcdserverpb/rpc.js';
 import { type AlarmStore, alarmText } from './alarms.js';
 import type { DefragGate } from './defrag-gate.js';
+import { Errors } from './errors.js';
 import type { MemberState } from './member-state.js';
 import type { MaintenancePort } from './ports.js';
 import type { Proposer } from './proposer.js';
@@ -27,6 +28,13 @@ export interface MemberMaintenanceDeps {
   defrag: DefragGate;
   log: Logger;
   appliedIndex(): number;
+  isLearner(): boolean;
+  /** Asks raft to hand leadership to `target` (RawNode.transferLeader). */
+  transferLeader(target: bigint): void;
+  /** Whether `target` is a voting member. */
+  isVoter(target: bigint): boolean;
+  requestTimeoutMs: number;
+  tickMs: number;
   /** Runs `fn` while the ready loop applies nothing. */
   exclusive(fn: () => Promise<void>): Promise<void>;
 }
@@ -50,8 +58,33 @@ export class MemberMaintenance implements MaintenancePort {
       raftAppliedIndex: this.d.appliedIndex(),
       errors: this.d.alarms.list().map(alarmText),
       dbSizeInUse: backend.sizeInUseBytes(),
-      isLearner: false,
+      isLearner: this.d.isLearner(),
     };
+  }
+
+  /** etcd's MoveLeader: only the leader may, only to a voter, within the request timeout. */
+  async moveLeader(target: bigint): Promise<void> {
+    const { state } = this.d;
+    if (!state.isLeader) throw Errors.notLeader();
+    if (!this.d.isVoter(target)) throw Errors.badLeaderTransferee();
+    const from = state.leader;
+    const started = Date.now();
+    this.d.log.info('leadership transfer starting', {
+      'local-member-id': state.memberId.toString(16),
+      'current-leader-member-id': from.toString(16),
+      'transferee-member-id': target.toString(16),
+    });
+    this.d.transferLeader(target);
+    while (state.leader !== target) {
+      if (Date.now() - started > this.d.requestTimeoutMs) throw Errors.timeoutLeaderTransfer();
+      await new Promise((r) => setTimeout(r, this.d.tickMs));
+    }
+    this.d.log.info('leadership transfer finished', {
+      'local-member-id': state.memberId.toString(16),
+      'old-leader-member-id': from.toString(16),
+      'new-leader-member-id': target.toString(16),
+      took: `${Date.now() - started}ms`,
+    });
   }
 
   /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */

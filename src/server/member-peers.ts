@@ -12,8 +12,8 @@ import { CONN_READ_TIMEOUT_MS } from '../peer/constants.js';
 import { type RaftHost, RemovedMemberError, type TransportContext } from '../peer/context.js';
 import { readSmall } from '../peer/http-util.js';
 import { LeaseForwardError, LeaseForwarder } from '../peer/lease-forwarder.js';
-import { fromWire } from '../peer/read-index-shape.js';
 import { PeerHttpError, type PeerMemberApi } from '../peer/member-handler.js';
+import { fromWire } from '../peer/read-index-shape.js';
 import type { RawNode } from '../raft/index.js';
 import type { Message } from '../raft/types.js';
 import { Errors, ServerError } from './errors.js';
@@ -121,10 +121,17 @@ export class MemberPeers implements RaftHost {
     let last: unknown = Errors.timeout();
     for (const u of leader.peerUrls) {
       try {
-        const { status, body } = await post(new URL(`/members/promote/${id.toString(10)}`, u), this.d.requestTimeoutMs);
+        const { status, body } = await post(
+          new URL(`/members/promote/${id.toString(10)}`, u),
+          this.d.requestTimeoutMs,
+        );
         if (status === 200) return parseMembersArray(body);
         const text = body.trim();
-        if (text.includes('in sync with leader')) throw new ServerError(9, 'etcdserver: can only promote a learner member which is in sync with leader');
+        if (text.includes('in sync with leader'))
+          throw new ServerError(
+            9,
+            'etcdserver: can only promote a learner member which is in sync with leader',
+          );
         if (text === 'membership: can only promote a learner member') {
           throw new ServerError(9, 'etcdserver: can only promote a learner member');
         }
@@ -183,9 +190,13 @@ export class MemberPeers implements RaftHost {
       const current = this.d.membership.clusterVersion();
       let next: string | undefined;
       if (current === undefined) next = decided ?? MIN_CLUSTER_VERSION;
-      else if (decided !== undefined && (majorMinor(decided) ?? 0) > (majorMinor(current) ?? 0)) next = decided;
+      else if (decided !== undefined && (majorMinor(decided) ?? 0) > (majorMinor(current) ?? 0))
+        next = decided;
       if (next === undefined || !this.d.state.isLeader) return;
-      if (current === undefined) this.d.log.info('setting up initial cluster version', { 'cluster-version': next.split('.').slice(0, 2).join('.') });
+      if (current === undefined)
+        this.d.log.info('setting up initial cluster version', {
+          'cluster-version': next.split('.').slice(0, 2).join('.'),
+        });
       await this.d.proposeClusterVersion(next);
     } catch (err) {
       this.d.log.warn('failed to update cluster version', { error: (err as Error).message });
@@ -218,7 +229,8 @@ function forwardError(err: unknown): unknown {
 
 function toPromoteHttpError(err: unknown): unknown {
   if (!(err instanceof ServerError)) return err;
-  if (err.message === Errors.memberNotFound().message) return new PeerHttpError(404, 'membership: ID not found');
+  if (err.message === Errors.memberNotFound().message)
+    return new PeerHttpError(404, 'membership: ID not found');
   if (err.message === 'etcdserver: can only promote a learner member') {
     return new PeerHttpError(412, 'membership: can only promote a learner member');
   }

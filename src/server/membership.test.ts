@@ -5,8 +5,8 @@ import {
   encodeMemberContext,
   encodePromoteContext,
   type Member,
-  MembershipError,
   Membership,
+  type MembershipError,
 } from './membership.js';
 
 const member = (id: bigint, name: string, port = Number(id % 60000n)): Member => ({
@@ -47,7 +47,11 @@ describe('membership', () => {
     assert.equal(applied(ms, promote), undefined);
     assert.equal(ms.get(10n)?.isLearner, false);
     const moved = { ...a, peerUrls: ['http://10.0.0.1:2380'] };
-    const update = { type: ConfChangeType.UpdateNode, nodeId: 20n, context: encodeMemberContext(moved) } as const;
+    const update = {
+      type: ConfChangeType.UpdateNode,
+      nodeId: 20n,
+      context: encodeMemberContext(moved),
+    } as const;
     assert.equal(applied(ms, update), undefined);
     assert.deepEqual(ms.get(20n)?.peerUrls, ['http://10.0.0.1:2380']);
     const remove = { type: ConfChangeType.RemoveNode, nodeId: 20n, context: new Uint8Array() } as const;
@@ -61,8 +65,15 @@ describe('membership', () => {
     const a = member(1n, 'a', 1001);
     applied(ms, add(a));
     assert.equal(ms.validate(add(a))?.message, 'membership: ID exists');
-    assert.equal(ms.validate(add({ ...member(2n, ''), peerUrls: a.peerUrls }))?.message, 'membership: peerURL exists');
-    const remove = (id: bigint) => ({ type: ConfChangeType.RemoveNode, nodeId: id, context: new Uint8Array() });
+    assert.equal(
+      ms.validate(add({ ...member(2n, ''), peerUrls: a.peerUrls }))?.message,
+      'membership: peerURL exists',
+    );
+    const remove = (id: bigint) => ({
+      type: ConfChangeType.RemoveNode,
+      nodeId: id,
+      context: new Uint8Array(),
+    });
     assert.equal(ms.validate(remove(9n))?.message, 'membership: ID not found');
     applied(ms, add(member(3n, '', 1003), true));
     assert.equal(

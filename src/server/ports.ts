@@ -56,6 +56,8 @@ export interface MaintenancePort {
   alarm(req: AlarmRequest): Promise<AlarmResponse>;
   /** Writes a consistent copy of the backend to `path` (for Maintenance.Snapshot). */
   snapshotTo(path: string): Promise<void>;
+  /** Hands leadership to `target` (this member must lead); resolves once it leads. */
+  moveLeader(target: bigint): Promise<void>;
   /** A header at the current revision. */
   header(): ResponseHeader;
 }
@@ -85,6 +87,8 @@ export interface WatchPort {
 export interface HealthPort {
   hasLeader(): boolean;
   isLeader(): boolean;
+  /** This member is a learner (etcd refuses most RPCs on learners). */
+  isLearner(): boolean;
   /** Calls `listener` when the member gains or loses a leader; returns an unsubscribe. */
   onLeaderChange(listener: (hasLeader: boolean) => void): () => void;
   /** Resolves true if a linearizable read completes within `timeoutMs`. */

@@ -5,10 +5,15 @@
 // runs on Node's single thread; the ready loop is the only writer of raft
 // state, so no locking is needed anywhere.
 import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
+import { ETCD_SERVER_VERSION } from '../config/version.js';
 import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../lease/index.js';
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
-import { NONE, StateType } from '../raft/types.js';
+import type { PeerRoute } from '../peer/listener.js';
+import { MemberHttpHandler } from '../peer/member-handler.js';
+import { RaftHttpHandler } from '../peer/raft-handler.js';
+import { PeerTransport } from '../peer/transport.js';
+import { type ConfChange, ConfChangeType, NONE, StateType } from '../raft/types.js';
 import { AlarmStore } from './alarms.js';
 import { AppliedEvents } from './applied-events.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
@@ -19,9 +24,11 @@ import type { CoordinationKv } from './coordination/types.js';
 import { DefragGate } from './defrag-gate.js';
 import { Errors, type ServerError } from './errors.js';
 import { LeaseStage } from './lease-stage.js';
+import { MemberCluster } from './member-cluster.js';
 import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
+import { MemberPeers } from './member-peers.js';
 import { MemberState } from './member-state.js';
 import { MemberWatch } from './member-watch.js';
 import type { OpHandlers } from './ops.js';
@@ -29,14 +36,6 @@ import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort, Watch
 import { Proposer } from './proposer.js';
 import { BackendQuota } from './quota.js';
 import { RaftLoop } from './raft-loop.js';
-import { MemberCluster } from './member-cluster.js';
-import { MemberPeers } from './member-peers.js';
-import { PeerTransport } from '../peer/transport.js';
-import { RaftHttpHandler } from '../peer/raft-handler.js';
-import { MemberHttpHandler } from '../peer/member-handler.js';
-import type { PeerRoute } from '../peer/listener.js';
-import { ConfChangeType, type ConfChange } from '../raft/types.js';
-import { ETCD_SERVER_VERSION } from '../config/version.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { RequestIdGenerator } from './request-id.js';
 import { WaitRegistry } from './wait.js';
@@ -111,7 +110,8 @@ export class EtcdServer {
       node: boot.node,
       state: this.state,
       membership: boot.membership,
-      proposeClusterVersion: (version) => this.proposer.propose({ kind: 'clusterVersionSet', req: { version } }),
+      proposeClusterVersion: (version) =>
+        this.proposer.propose({ kind: 'clusterVersionSet', req: { version } }),
       log,
       wake: () => this.loop.wake(),
       onRemoved: (reason) => this.removed(reason),
@@ -218,6 +218,14 @@ export class EtcdServer {
       defrag,
       log,
       appliedIndex: () => this.applier.appliedIndex,
+      isLearner: () => boot.membership.get(this.memberId)?.isLearner === true,
+      isVoter: (id) => boot.membership.get(id)?.isLearner === false,
+      transferLeader: (id) => {
+        boot.node.transferLeader(id);
+        this.loop.wake();
+      },
+      requestTimeoutMs: this.requestTimeoutMs,
+      tickMs: cfg.heartbeatIntervalMs,
       exclusive: (fn) => this.loop.exclusive(fn),
     });
     this.memberCluster = new MemberCluster({
@@ -318,6 +326,7 @@ export class EtcdServer {
     return {
       hasLeader: () => this.state.hasLeader(),
       isLeader: () => this.state.isLeader,
+      isLearner: () => this.boot.membership.get(this.memberId)?.isLearner === true,
       onLeaderChange: (listener) => this.state.onLeaderChange((leader) => listener(leader !== NONE)),
       probe: (timeoutMs) =>
         withTimeout(this.linearizableBarrier(), timeoutMs, Errors.timeout).then(
@@ -454,7 +463,10 @@ export class EtcdServer {
     if (cc.nodeId === this.memberId) {
       if (cc.type === ConfChangeType.RemoveNode) {
         // etcd gives the removal a second to reach the others before stopping.
-        setTimeout(() => this.removed('the member has been permanently removed from the cluster'), 1000).unref();
+        setTimeout(
+          () => this.removed('the member has been permanently removed from the cluster'),
+          1000,
+        ).unref();
       }
       return;
     }

@@ -6,8 +6,16 @@ import { join } from 'node:path';
 import {
   DeleteRangeRequest,
   DeleteRangeResponse,
+  MemberAddRequest,
+  MemberAddResponse,
   MemberListRequest,
   MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -15,7 +23,15 @@ import {
   StatusRequest,
   StatusResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
-import { Client, eventually, freePort, MemberProcess, removeDir, serverMain, tempDir } from '../integration/harness.js';
+import {
+  Client,
+  eventually,
+  freePort,
+  MemberProcess,
+  removeDir,
+  serverMain,
+  tempDir,
+} from '../integration/harness.js';
 
 export const REAL_ETCD = '/usr/bin/etcd';
 export const haveRealEtcd = existsSync(REAL_ETCD);
@@ -175,15 +191,19 @@ export class TestCluster {
 
   /** The node every reachable member names as leader, once they agree. */
   async leader(nodes: ClusterNode[] = this.nodes, timeoutMs = 15_000): Promise<ClusterNode> {
-    return eventually(async () => {
-      const statuses = await Promise.all(nodes.map((n) => this.status(n)));
-      const leaders = new Set(statuses.map((s) => s.leader));
-      if (leaders.size !== 1 || statuses[0]!.leader === 0n) throw new Error('no agreed leader yet');
-      const leaderId = statuses[0]!.leader;
-      const idx = statuses.findIndex((s) => s.header?.memberId === leaderId);
-      if (idx < 0) throw new Error('the leader is not among the asked nodes');
-      return nodes[idx]!;
-    }, timeoutMs, 100);
+    return eventually(
+      async () => {
+        const statuses = await Promise.all(nodes.map((n) => this.status(n)));
+        const leaders = new Set(statuses.map((s) => s.leader));
+        if (leaders.size !== 1 || statuses[0]!.leader === 0n) throw new Error('no agreed leader yet');
+        const leaderId = statuses[0]!.leader;
+        const idx = statuses.findIndex((s) => s.header?.memberId === leaderId);
+        if (idx < 0) throw new Error('the leader is not among the asked nodes');
+        return nodes[idx]!;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** Waits until each node answers a linearizable read. */
@@ -197,7 +217,9 @@ export class TestCluster {
   }
 
   logs(): string {
-    return this.nodes.map((n) => `--- ${n.opts.name} (${n.opts.impl}) ---\n${n.output.slice(-4000)}`).join('\n');
+    return this.nodes
+      .map((n) => `--- ${n.opts.name} (${n.opts.impl}) ---\n${n.output.slice(-4000)}`)
+      .join('\n');
   }
 
   async stop(): Promise<void> {
@@ -206,4 +228,83 @@ export class TestCluster {
     await Promise.all(this.nodes.map((n) => n.stop()));
     removeDir(this.root);
   }
+}
+
+/** Adds `n` to the cluster through `via` (Cluster.MemberAdd) and starts it with --initial-cluster-state existing. */
+export async function addAndStart(
+  c: TestCluster,
+  via: ClusterNode,
+  n: ClusterNode,
+  learner = false,
+): Promise<bigint> {
+  // etcd refuses a member add until every voter has been connected for 5 s
+  // ("unhealthy cluster"); users retry, so do we.
+  const r = await eventually(
+    () =>
+      c
+        .client(via)
+        .call(
+          '/etcdserverpb.Cluster/MemberAdd',
+          MemberAddRequest,
+          MemberAddResponse,
+          MemberAddRequest.fromPartial({ peerURLs: [n.peerUrl], isLearner: learner }),
+          10_000,
+        ),
+    15_000,
+    500,
+  );
+  const id = r.member?.ID ?? 0n;
+  // --initial-cluster as `member add` prints it: every member that has a name, plus the new one.
+  const named = r.members.filter((m) => m.name !== '' && m.ID !== id);
+  n.initialCluster = [
+    ...named.map((m) => `${m.name}=${m.peerURLs.join(`,${m.name}=`)}`),
+    `${n.opts.name}=${n.peerUrl}`,
+  ].join(',');
+  n.clusterState = 'existing';
+  n.start();
+  return id;
+}
+
+export async function removeMember(
+  c: TestCluster,
+  via: ClusterNode,
+  id: bigint,
+): Promise<MemberRemoveResponse> {
+  return c
+    .client(via)
+    .call(
+      '/etcdserverpb.Cluster/MemberRemove',
+      MemberRemoveRequest,
+      MemberRemoveResponse,
+      { ID: id },
+      10_000,
+    );
+}
+
+export async function promoteMember(
+  c: TestCluster,
+  via: ClusterNode,
+  id: bigint,
+): Promise<MemberPromoteResponse> {
+  return c
+    .client(via)
+    .call(
+      '/etcdserverpb.Cluster/MemberPromote',
+      MemberPromoteRequest,
+      MemberPromoteResponse,
+      { ID: id },
+      10_000,
+    );
+}
+
+export async function moveLeader(c: TestCluster, via: ClusterNode, target: bigint): Promise<void> {
+  await c
+    .client(via)
+    .call(
+      '/etcdserverpb.Maintenance/MoveLeader',
+      MoveLeaderRequest,
+      MoveLeaderResponse,
+      { targetID: target },
+      10_000,
+    );
 }

@@ -77,10 +77,14 @@ describe('a 3-member etcd-ts cluster', { timeout: 120_000 }, () => {
     assert.deepEqual(lost, [], `acknowledged writes lost (elected in ${electedIn} ms)`);
     // The old leader comes back as a follower and catches up.
     oldLeader.start();
-    await eventually(async () => {
-      const r = await c.range(oldLeader, 'load/');
-      assert.equal(r.kvs.length, keys.size);
-    }, 20_000, 200);
+    await eventually(
+      async () => {
+        const r = await c.range(oldLeader, 'load/');
+        assert.equal(r.kvs.length, keys.size);
+      },
+      20_000,
+      200,
+    );
   });
 
   test('stop and restart all members: the data is intact', async () => {

@@ -20,11 +20,13 @@ import type {
   WatchPort,
 } from '../../server/ports.js';
 import type { GrpcServer } from '../grpc/server.js';
+import type { ServiceDefinition, ServiceImplementation } from '../grpc/types.js';
 import { clusterService } from './cluster.js';
 import { electionService } from './election.js';
 import { FastKVDefinition } from './fast-codecs.js';
 import { healthService } from './health.js';
 import { kvService } from './kv.js';
+import { learnerGate } from './learner-gate.js';
 import { leaseService } from './lease.js';
 import { lockService } from './lock.js';
 import { maintenanceService } from './maintenance.js';
@@ -42,15 +44,18 @@ export interface MemberPorts {
 }
 
 export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: ServerConfig): void {
-  grpc.addService(FastKVDefinition, kvService(member.kv, cfg.maxTxnOps));
-  grpc.addService(ClusterDefinition, clusterService(member.cluster));
-  grpc.addService(MaintenanceDefinition, maintenanceService(member.maintenance));
-  grpc.addService(LeaseDefinition, leaseService(member.lease));
-  grpc.addService(WatchDefinition, watchService(member.watch));
-  grpc.addService(LockDefinition, lockService({ kv: member.coordination }));
-  grpc.addService(ElectionDefinition, electionService({ kv: member.coordination }));
+  const learner = () => member.health.isLearner();
+  const add = <S extends ServiceDefinition>(def: S, impl: ServiceImplementation<S>) =>
+    grpc.addService(def, learnerGate(def, impl, learner));
+  add(FastKVDefinition, kvService(member.kv, cfg.maxTxnOps));
+  add(ClusterDefinition, clusterService(member.cluster));
+  add(MaintenanceDefinition, maintenanceService(member.maintenance));
+  add(LeaseDefinition, leaseService(member.lease));
+  add(WatchDefinition, watchService(member.watch));
+  add(LockDefinition, lockService({ kv: member.coordination }));
+  add(ElectionDefinition, electionService({ kv: member.coordination }));
   const health = member.health;
-  grpc.addService(
+  add(
     HealthDefinition,
     healthService({ serving: () => health.hasLeader(), onChange: (l) => health.onLeaderChange(l) }),
   );

@@ -1,5 +1,5 @@
 // etcdserverpb.Maintenance: Status, Defragment, HashKV, Snapshot, Alarm.
-// Hash and MoveLeader answer UNIMPLEMENTED.
+// and MoveLeader (Hash answers UNIMPLEMENTED).
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,8 @@ import type {
   HashKVRequest,
   HashKVResponse,
   MaintenanceDefinition,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   SnapshotResponse,
   StatusResponse,
 } from '../../pb/etcdserverpb/rpc.js';
@@ -72,6 +74,10 @@ async function streamSnapshot(m: MaintenancePort, sink: ResponseSink<SnapshotRes
 export function maintenanceService(m: MaintenancePort): ServiceImplementation<typeof MaintenanceDefinition> {
   return {
     status: guarded(async (): Promise<StatusResponse> => m.status()),
+    moveLeader: guarded(async (req: MoveLeaderRequest): Promise<MoveLeaderResponse> => {
+      await m.moveLeader(req.targetID);
+      return { header: m.header() };
+    }),
     defragment: guarded((): Promise<DefragmentResponse> => m.defragment()),
     hashKV: guarded((req: HashKVRequest): Promise<HashKVResponse> => m.hashKV(req.revision)),
     alarm: guarded((req: AlarmRequest): Promise<AlarmResponse> => m.alarm(req)),

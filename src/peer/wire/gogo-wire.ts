@@ -57,7 +57,8 @@ export function delimitedSize(bodyBytes: number): number {
 }
 
 export function checkUint(n: number, what: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new WireError(`${what} ${n} is not a non-negative safe integer`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new WireError(`${what} ${n} is not a non-negative safe integer`);
 }
 
 export function checkU64(v: bigint, what: string): void {
@@ -238,7 +239,8 @@ export class Reader {
       mul *= 128;
     }
     const v = this.u64();
-    if (v > MAX_SAFE_BIG) this.fail(`${name} ${v} exceeds 2^53-1, which this implementation cannot represent`);
+    if (v > MAX_SAFE_BIG)
+      this.fail(`${name} ${v} exceeds 2^53-1, which this implementation cannot represent`);
     return Number(v);
   }
 

@@ -31,7 +31,12 @@ export class MsgAppV2Encoder {
     if (isLinkHeartbeat(m)) return this.heartbeat();
     // etcd checks only the numbers; it never routes anything but MsgApp here. We also
     // require MsgApp, since the receiver rebuilds a type-1 frame as one.
-    if (m.type === MessageType.App && this.index === m.index && this.term === m.logTerm && m.logTerm === m.term) {
+    if (
+      m.type === MessageType.App &&
+      this.index === m.index &&
+      this.term === m.logTerm &&
+      m.logTerm === m.term
+    ) {
       return this.encodeAppEntries(m);
     }
     const body = encodeMessage(m);
@@ -156,7 +161,8 @@ export class MsgAppV2Decoder {
       case 'commit': {
         if (q.length < 8) return 'need-more';
         const commit = q.takeU64BE();
-        if (commit > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError(`msgappv2: commit ${commit} exceeds 2^53-1`);
+        if (commit > BigInt(Number.MAX_SAFE_INTEGER))
+          throw new WireError(`msgappv2: commit ${commit} exceeds 2^53-1`);
         const m = this.app!;
         m.commit = Number(commit);
         this.app = undefined;

@@ -164,7 +164,10 @@ export function encodeHardState(hs: HardState): Uint8Array {
   return w.finish('hard state');
 }
 
-const EMPTY_SNAPSHOT: Snapshot = { data: EMPTY, metadata: { index: 0, term: 0, confState: EMPTY_CONF_STATE } };
+const EMPTY_SNAPSHOT: Snapshot = {
+  data: EMPTY,
+  metadata: { index: 0, term: 0, confState: EMPTY_CONF_STATE },
+};
 
 /** The bytes of Go's raftpb.Message.Marshal() for m. */
 export function encodeMessage(m: Message): Uint8Array {

@@ -1,5 +1,8 @@
 // Seeded random values for the codec tests (unit and Go interop): every shape the peer
 // wire carries, with 64-bit ids, terms and indexes up to 2^53-1, empty and non-empty data.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type ConfChange,
   type ConfState,
@@ -69,7 +72,11 @@ export function randomConfState(rnd: Rnd): ConfState {
 export function randomSnapshot(rnd: Rnd): Snapshot {
   return {
     data: randomBytes(rnd, 200),
-    metadata: { index: 1 + randomIndex(rnd), term: randomIndex(rnd), confState: randomConfState(rnd) },
+    metadata: {
+      index: Math.max(1, randomIndex(rnd)),
+      term: randomIndex(rnd),
+      confState: randomConfState(rnd),
+    },
   };
 }
 
@@ -144,9 +151,13 @@ export function randomMember(rnd: Rnd): MemberRecord {
   const started = int(rnd, 3) !== 0;
   return {
     id: randomId(rnd),
-    name: started ? Array.from({ length: 1 + int(rnd, 3) }, () => NAME_PARTS[int(rnd, NAME_PARTS.length)]).join('') : '',
+    name: started
+      ? Array.from({ length: 1 + int(rnd, 3) }, () => NAME_PARTS[int(rnd, NAME_PARTS.length)]).join('')
+      : '',
     peerUrls: Array.from({ length: int(rnd, 3) }, () => `http://127.0.0.1:${int(rnd, 65536)}`),
-    clientUrls: started ? Array.from({ length: int(rnd, 3) }, () => `https://10.0.0.${int(rnd, 255)}:2379`) : [],
+    clientUrls: started
+      ? Array.from({ length: int(rnd, 3) }, () => `https://10.0.0.${int(rnd, 255)}:2379`)
+      : [],
     isLearner: int(rnd, 3) === 0,
   };
 }
@@ -157,4 +168,14 @@ export function hex(b: Uint8Array): string {
 
 export function unhex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
+}
+
+/** A file of test/fixtures/etcd34-snapshot (see make-fixture.sh there), found from the compiled code. */
+export function fixturePath(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++, dir = dirname(dir)) {
+    const p = join(dir, 'test', 'fixtures', 'etcd34-snapshot', name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`fixture ${name} not found above ${fileURLToPath(import.meta.url)}`);
 }

@@ -5,7 +5,15 @@
 // PrevExist (8) and Refresh (17) only when set.
 //
 // Expiration and Time are int64 Unix nanoseconds (about 1.7e18, beyond 2^53), hence bigint.
-import { checkU64, checkUint, ExactWriter, Reader, u64Size, uintSize, WireType } from '../../peer/wire/gogo-wire.js';
+import {
+  checkU64,
+  checkUint,
+  ExactWriter,
+  Reader,
+  u64Size,
+  uintSize,
+  WireType,
+} from '../../peer/wire/gogo-wire.js';
 import { fieldBodies, goUnmarshals } from './go-unmarshal-check.js';
 
 export interface V2Request {
