@@ -43,6 +43,8 @@ export interface NodeOptions {
   impl: Impl;
   clientPort: number;
   peerPort: number;
+  /** A proxy port advertised to the other members instead of the listening port. */
+  advertisePeerPort?: number;
   dataDir: string;
   extraArgs?: string[];
 }
@@ -63,8 +65,9 @@ export class ClusterNode extends MemberProcess {
     });
   }
 
+  /** The advertised peer URL (the proxy's, when there is one). */
   get peerUrl(): string {
-    return `http://127.0.0.1:${this.opts.peerPort}`;
+    return `http://127.0.0.1:${this.opts.advertisePeerPort ?? this.opts.peerPort}`;
   }
 
   override args(): string[] {
@@ -74,7 +77,7 @@ export class ClusterNode extends MemberProcess {
       `--data-dir=${this.opts.dataDir}`,
       `--listen-client-urls=${client}`,
       `--advertise-client-urls=${client}`,
-      `--listen-peer-urls=${this.peerUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${this.opts.peerPort}`,
       `--initial-advertise-peer-urls=${this.peerUrl}`,
       `--initial-cluster=${this.initialCluster}`,
       `--initial-cluster-token=${this.token}`,
@@ -101,20 +104,21 @@ export class TestCluster {
 
   constructor(readonly root: string) {}
 
-  static async create(impls: Impl[], extraArgs: string[] = []): Promise<TestCluster> {
+  static async create(impls: Impl[], extraArgs: string[] = [], proxied = false): Promise<TestCluster> {
     const c = new TestCluster(tempDir('cluster'));
-    for (let i = 0; i < impls.length; i++) await c.addNode(impls[i]!, `m${i}`, extraArgs);
+    for (let i = 0; i < impls.length; i++) await c.addNode(impls[i]!, `m${i}`, extraArgs, proxied);
     const initial = c.nodes.map((n) => `${n.opts.name}=${n.peerUrl}`).join(',');
     for (const n of c.nodes) n.initialCluster = initial;
     return c;
   }
 
-  async addNode(impl: Impl, name: string, extraArgs: string[] = []): Promise<ClusterNode> {
+  async addNode(impl: Impl, name: string, extraArgs: string[] = [], proxied = false): Promise<ClusterNode> {
     const n = new ClusterNode({
       name,
       impl,
       clientPort: await freePort(),
       peerPort: await freePort(),
+      ...(proxied ? { advertisePeerPort: await freePort() } : {}),
       dataDir: join(this.root, name),
       extraArgs,
     });
@@ -145,12 +149,18 @@ export class TestCluster {
     );
   }
 
-  async get(n: ClusterNode, key: string, serializable = false): Promise<string | undefined> {
+  async get(
+    n: ClusterNode,
+    key: string,
+    serializable = false,
+    timeoutMs = 5000,
+  ): Promise<string | undefined> {
     const r = await this.client(n).call(
       '/etcdserverpb.KV/Range',
       RangeRequest,
       RangeResponse,
       RangeRequest.fromPartial({ key: Buffer.from(key), serializable }),
+      timeoutMs,
     );
     const kv = r.kvs[0];
     return kv === undefined ? undefined : Buffer.from(kv.value).toString();
