@@ -8,6 +8,9 @@
  * TLS: the same split is made by ALPN — a TLS server offering ["h2",
  * "http/1.1"] hands 'h2' sockets to the HTTP/2 server and the rest to the
  * HTTP/1 server; a client that sends no ALPN falls back to sniffing.
+ * With a `ListenerTls` (src/tls's ServerTls) the port also follows certificate
+ * files replaced on disk and refuses, right after the handshake, clients whose
+ * certificate fails the allowed-CN/hostname or CRL checks.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -25,7 +28,20 @@ export interface ClientListenerOptions {
   grpc: GrpcServer;
   http1: (req: IncomingMessage, res: ServerResponse) => void;
   /** When set, the port speaks TLS and chooses the protocol by ALPN. */
-  tls?: tls.TlsOptions;
+  tls?: tls.TlsOptions | ListenerTls;
+}
+
+/** What the port needs from src/tls's ServerTls (kept structural: api does not depend on tls). */
+export interface ListenerTls {
+  options(): tls.TlsOptions;
+  /** Called once with the TLS server before it listens. */
+  attach(server: tls.Server): void;
+  /** Post-handshake checks; false means the socket was refused and destroyed. */
+  admit(socket: tls.TLSSocket): boolean;
+}
+
+function isListenerTls(t: tls.TlsOptions | ListenerTls): t is ListenerTls {
+  return typeof (t as ListenerTls).attach === 'function';
 }
 
 export interface ClientListener {
@@ -62,7 +78,9 @@ export function createClientListener(options: ClientListenerOptions): Promise<Cl
       socket.resume();
     }
   };
+  const secure = options.tls !== undefined && isListenerTls(options.tls) ? options.tls : undefined;
   const onSocket = (socket: net.Socket): void => {
+    if (secure !== undefined && !secure.admit(socket as tls.TLSSocket)) return;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const alpn = (socket as tls.TLSSocket).alpnProtocol;
@@ -70,9 +88,11 @@ export function createClientListener(options: ClientListenerOptions): Promise<Cl
     else if (alpn === 'http/1.1') dispatch(socket, 'http1');
     else sniff(socket, dispatch);
   };
-  const server: net.Server = options.tls
-    ? tls.createServer({ ...options.tls, ALPNProtocols: ['h2', 'http/1.1'] }, onSocket)
+  const tlsOptions = secure !== undefined ? secure.options() : (options.tls as tls.TlsOptions | undefined);
+  const server: net.Server = tlsOptions
+    ? tls.createServer({ ...tlsOptions, noDelay: true, ALPNProtocols: ['h2', 'http/1.1'] }, onSocket)
     : net.createServer({ noDelay: true }, onSocket);
+  if (secure !== undefined) secure.attach(server as tls.Server);
   server.on('error', () => {});
   return new Promise((resolve, reject) => {
     server.once('error', reject);

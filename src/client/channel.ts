@@ -1,4 +1,5 @@
 import http2 from 'node:http2';
+import { goHandshakeErrorText, goVerifyText } from '../tls/handshake-errors.js';
 import type { Endpoint } from './endpoint.js';
 import { BidiCall, deadlineError, type Metadata, requestHeaders, unaryCall } from './grpc-call.js';
 import { GrpcCode, GrpcError } from './grpc-status.js';
@@ -17,7 +18,12 @@ const MIN_KEEPALIVE_MS = 10_000;
 
 /**
  * One HTTP/2 connection to one endpoint (h2c with prior knowledge, or TLS
- * with ALPN h2), opened lazily and re-opened after it breaks.
+ * with ALPN h2), opened lazily and re-opened after it breaks. Like gRPC-Go's
+ * transport, a connection counts as up once the server's SETTINGS arrive: a
+ * TLS 1.3 server refusing the client's certificate does so only after the
+ * client's side of the handshake is done, and a plain-text client talking to
+ * a TLS port gets no SETTINGS at all; both are connection failures (nothing
+ * was sent), not failed calls.
  */
 export class Channel {
   private session: http2.ClientHttp2Session | undefined;
@@ -83,7 +89,7 @@ export class Channel {
     return new Promise((resolve, reject) => {
       const session = http2.connect(url, connectOptions);
       let connected = false;
-      session.once('connect', () => {
+      session.once('remoteSettings', () => {
         connected = true;
         this.session = session;
         this.startKeepalive(session);
@@ -133,11 +139,31 @@ function isIpLiteral(host: string): boolean {
 }
 
 function connectionErrorText(ep: Endpoint, err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code === 'ECONNREFUSED')
     return `connection error: desc = "transport: Error while dialing dial tcp ${ep.authority}: connect: connection refused"`;
+  if (TLS_VERIFY_CODES.has(code))
+    return `connection error: desc = "transport: authentication handshake failed: ${goVerifyText(code)}"`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return `connection error: desc = "transport: authentication handshake failed: x509: certificate is not valid for ${ep.host}"`;
+  if (code.startsWith('ERR_SSL_'))
+    return `connection error: desc = "transport: authentication handshake failed: ${goHandshakeErrorText(err)}"`;
   return `connection error: desc = "transport: ${err.message}"`;
 }
+
+/** Node's certificate verification failures (OpenSSL verify codes). */
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'INVALID_PURPOSE',
+  'CERT_REVOKED',
+]);
 
 function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,8 @@
 // startEtcd: everything one member needs, wired together -- storage and raft
 // (bootstrap.ts), the member (server.ts), the client API services on a gRPC
 // server, and one shared gRPC/HTTP port per --listen-client-urls entry.
+
+import { join } from 'node:path';
 import { GrpcServer } from '../api/grpc/server.js';
 import type { ClientListener } from '../api/listener.js';
 import { registerServices } from '../api/services/index.js';
@@ -11,15 +13,48 @@ import { bootStorage } from '../server/bootstrap.js';
 import { Compactor, compactorPlan } from '../server/compactor.js';
 import { acquireDataDirLock, type DataDirLock } from '../server/data-dir-lock.js';
 import { EtcdServer, GRPC_OVERHEAD_BYTES } from '../server/server.js';
+import {
+  createClientTls,
+  createServerTls,
+  describeTls,
+  type ServerTls,
+  validateTlsFlags,
+} from '../tls/index.js';
 import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
 import { createHttpHandler } from './http-handler.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 
-async function listenPeers(cfg: ServerConfig, server: EtcdServer, log: Logger): Promise<PeerListener[]> {
+/** The peer port's TLS when any is configured (--peer-cert-file/--peer-key-file or --peer-auto-tls). */
+async function peerServerTls(cfg: ServerConfig, log: Logger): Promise<ServerTls | undefined> {
+  const t = cfg.peerTls;
+  if (t.certFile === '' && t.keyFile === '' && !t.autoTls) return undefined;
+  const tlsInfo = await createServerTls({
+    side: 'peer',
+    tls: t,
+    cipherSuites: cfg.cipherSuites,
+    log,
+    autoTls: {
+      dir: join(cfg.dataDir, 'fixtures', 'peer'),
+      hosts: cfg.listenPeerUrls.map((u) => new URL(u).host),
+    },
+  });
+  log.info('starting with peer TLS', {
+    'tls-info': describeTls(tlsInfo.info),
+    'cipher-suites': cfg.cipherSuites,
+  });
+  return tlsInfo;
+}
+
+async function listenPeers(
+  cfg: ServerConfig,
+  server: EtcdServer,
+  log: Logger,
+  tlsInfo: ServerTls | undefined,
+): Promise<PeerListener[]> {
   const out: PeerListener[] = [];
   try {
     for (const u of cfg.listenPeerUrls) {
-      const l = await listenPeer(u, server.peerRoutes());
+      const l = await listenPeer(u, server.peerRoutes(), tlsInfo);
       out.push(l);
       log.info('serving peer traffic', { address: `${new URL(u).hostname}:${l.port}` });
     }
@@ -54,6 +89,8 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
     'listen-client-urls': cfg.listenClientUrls,
     'advertise-client-urls': cfg.advertiseClientUrls,
   });
+  // Bad TLS flags fail before anything is created, as etcd's do.
+  validateTlsFlags(cfg);
   // Before anything in the data dir is opened or created: a second process on
   // the same dir must stop here, having touched nothing.
   const lock = await acquireDataDirLock(cfg.dataDir);
@@ -71,12 +108,21 @@ export async function startEtcd(cfg: ServerConfig, log: Logger): Promise<Running
 }
 
 async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): Promise<RunningEtcd> {
-  const boot = await bootStorage(cfg, log);
-  const server = new EtcdServer(cfg, log, boot, (err) => {
-    log.fatal('stopping after a storage failure', { error: err.message });
-    log.flush();
-    process.exit(1);
-  });
+  const peerTls = await peerServerTls(cfg, log);
+  const peerDial = peerTls === undefined ? undefined : createClientTls(peerTls.info, log);
+  const dialTls = peerDial === undefined ? undefined : (host: string) => peerDial.options(host);
+  const boot = await bootStorage(cfg, log, { timeoutMs: 10_000, ...(dialTls ? { tls: dialTls } : {}) });
+  const server = new EtcdServer(
+    cfg,
+    log,
+    boot,
+    (err) => {
+      log.fatal('stopping after a storage failure', { error: err.message });
+      log.flush();
+      process.exit(1);
+    },
+    dialTls === undefined ? {} : { peerTls: dialTls },
+  );
   const http = createHttpHandler(server.health, log);
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -88,7 +134,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   // itself through raft) before the others can reach it.
   let peers: PeerListener[];
   try {
-    peers = await listenPeers(cfg, server, log);
+    peers = await listenPeers(cfg, server, log, peerTls);
   } catch (err) {
     await server.stop();
     throw err;
@@ -101,7 +147,12 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   }
   let listeners: ClientListener[];
   try {
-    listeners = await listenClients(cfg.listenClientUrls, grpc, http, cfg.clientTls);
+    listeners = await listenClients(cfg.listenClientUrls, grpc, http, {
+      tls: cfg.clientTls,
+      cipherSuites: cfg.cipherSuites,
+      dataDir: cfg.dataDir,
+      log,
+    });
   } catch (err) {
     await Promise.all(peers.map((p) => p.close()));
     await server.stop();

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase, type TransactionFlags } from 'lmdb';
 import { assertInvariant } from './errors.js';
+import { BackendReadView } from './read-view.js';
 import { decodeRevision, encodeRevision, type Revision, revisionLowerBound } from './revision.js';
 
 export interface BackendOptions {
@@ -250,6 +251,29 @@ export class Backend {
       if (r.rev.main < fromMain || r.rev.main >= toMain) continue;
       if (!visit(r)) return;
     }
+  }
+
+  /**
+   * Commits the batch and opens a consistent read-only view of the whole backend (for exporting
+   * it). Close the view promptly; the backend must stay open meanwhile.
+   */
+  readView(): BackendReadView {
+    this.commit();
+    const names = BackendReadView.auxBucketNames(this.root);
+    const aux = new Map(names.map((name) => [name, this.auxDb(name)] as const));
+    return new BackendReadView(this.root, this.keys, this.meta, aux);
+  }
+
+  /**
+   * Bulk load for imports: writes records as they are (gaps in sub revisions allowed, as
+   * compaction leaves them) in one committed transaction, bypassing the batch.
+   */
+  loadRecords(records: StoredRecord[]): void {
+    this.assertOpen();
+    this.cachedSize = -1;
+    this.root.transactionSync(() => {
+      for (const r of records) this.keys.putSync(encodeRevision(r.rev, r.tombstone), asBuffer(r.value));
+    }, COMMIT_WITHOUT_WAITING_FOR_FLUSH);
   }
 
   /** Committed record keys with main <= maxMain, after `after` (exclusive), at most `limit`. */

@@ -18,6 +18,7 @@ import { Compactor, hashKeptRecords } from './compaction.js';
 import { assertInvariant, MvccError } from './errors.js';
 import { decodeKeyValue } from './kv-codec.js';
 import { fetchLimit, finishRange } from './range-options.js';
+import type { BackendReadView } from './read-view.js';
 import { getKey, readRecord } from './records.js';
 import { toLease, toRangeEnd } from './request-fields.js';
 import { isTxnReadOnly } from './request-op.js';
@@ -317,6 +318,16 @@ export class MvccStore {
   async snapshotTo(destPath: string): Promise<void> {
     this.assertOpen();
     await this.backend.copyTo(destPath);
+  }
+
+  /**
+   * A consistent read-only view of everything applied so far (the batch is committed first), for
+   * exporting the store (etcd's bbolt file). Close it promptly; do not close or defragment the
+   * store while it is open.
+   */
+  exportView(): BackendReadView {
+    this.assertOpen();
+    return this.backend.readView();
   }
 
   /**

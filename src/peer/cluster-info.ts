@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { type MemberRecord, parseMembersArray } from '../server/member-json.js';
 import { Header, parseHexId } from './constants.js';
+import type { PeerDialTls } from './context.js';
 import { readSmall } from './http-util.js';
 
 export interface RemoteCluster {
@@ -15,7 +16,7 @@ export interface RemoteCluster {
 
 export interface GetOptions {
   timeoutMs: number;
-  tls?: () => https.RequestOptions;
+  tls?: PeerDialTls;
 }
 
 function get(
@@ -31,7 +32,7 @@ function get(
       );
     };
     const req = secure
-      ? https.request(url, { ...(o.tls?.() ?? {}), ...opts }, onRes)
+      ? https.request(url, { ...(o.tls?.(url.hostname) ?? {}), ...opts }, onRes)
       : http.request(url, opts, onRes);
     req.on('timeout', () => req.destroy(new Error('i/o timeout')));
     req.on('error', reject);

@@ -29,6 +29,9 @@ export class RemovedMemberError extends Error {
   }
 }
 
+/** Client-side TLS for a member dialling another member's https peer URL. */
+export type PeerDialTls = (host: string) => https.RequestOptions;
+
 export interface TransportContext {
   localId: bigint;
   /** Read on every request: a joining member learns its cluster id after start. */
@@ -37,8 +40,8 @@ export interface TransportContext {
   peerUrls: readonly string[];
   host: RaftHost;
   log: PeerLogger;
-  /** TLS options for https peer URLs (client side), read per connection so reloaded files apply. */
-  tls?: () => https.RequestOptions;
+  /** TLS options for dialling an https peer URL's host, read per connection so reloaded files apply. */
+  tls?: PeerDialTls;
   /** The dial timeout: 1 s + the election timeout, as etcd's. */
   dialTimeoutMs: number;
 }
@@ -76,6 +79,6 @@ export function request(
     path: target.url.pathname + target.url.search,
     agent: target.agent,
   };
-  if (secure) return https.request({ ...(ctx.tls?.() ?? {}), ...base }, onResponse);
+  if (secure) return https.request({ ...(ctx.tls?.(target.url.hostname) ?? {}), ...base }, onResponse);
   return http.request(base, onResponse);
 }

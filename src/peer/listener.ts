@@ -5,6 +5,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type tls from 'node:tls';
+import type { ServerTls } from '../tls/index.js';
 import { httpError } from './http-util.js';
 
 export interface PeerRoute {
@@ -27,29 +28,44 @@ function pathOf(req: IncomingMessage): string {
 export async function listenPeer(
   listenUrl: string,
   routes: readonly PeerRoute[],
-  tlsOptions?: tls.TlsOptions,
+  serverTls?: ServerTls,
 ): Promise<PeerListener> {
   const u = new URL(listenUrl);
   const secure = u.protocol === 'https:';
-  if (secure && tlsOptions === undefined) {
+  if (secure && serverTls === undefined) {
     throw new Error(
       `${listenUrl}: https peer URL needs --peer-cert-file and --peer-key-file or --peer-auto-tls`,
     );
   }
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req);
     for (const r of routes) if (r.handle(req, res, path)) return;
     req.resume();
     httpError(res, 404, '404 page not found');
+  };
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (!secure || serverTls === undefined) return route(req, res);
+    // etcd's post-handshake checks (allowed CN/hostname, client SAN), once per connection.
+    void serverTls.admitted(req.socket as tls.TLSSocket).then((ok) => {
+      if (ok) route(req, res);
+    });
   };
   const options: http.ServerOptions = {
     // Streams and snapshot bodies live long: no whole-request or header deadline.
     requestTimeout: 0,
     keepAliveTimeout: 10_000,
   };
-  const server = secure
-    ? https.createServer({ ...options, ...tlsOptions, ALPNProtocols: ['http/1.1'] }, onRequest)
-    : http.createServer(options, onRequest);
+  let server: http.Server | https.Server;
+  if (secure && serverTls !== undefined) {
+    const s = https.createServer(
+      { ...options, ...serverTls.options(), ALPNProtocols: ['http/1.1'] },
+      onRequest,
+    );
+    serverTls.attach(s);
+    server = s;
+  } else {
+    server = http.createServer(options, onRequest);
+  }
   const sockets = new Set<net.Socket>();
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);

@@ -46,7 +46,7 @@ describe("etcd's membership JSON", () => {
   });
 
   test('GET /members: the real etcd 3.4 body, byte for byte (isLearner before name, trailing newline)', () => {
-    const body = readFileSync(fixturePath('members.json'), 'utf8');
+    const body = readFileSync(fixturePath('members-response.body'), 'utf8');
     const members = parseMembersArray(body);
     assert.equal(members[1]?.id, 11123777485364606606n);
     assert.equal(members[1]?.isLearner, true);

@@ -9,6 +9,7 @@ import { ETCD_SERVER_VERSION } from '../config/version.js';
 import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../lease/index.js';
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import type { PeerDialTls } from '../peer/context.js';
 import type { PeerRoute } from '../peer/listener.js';
 import { MemberHttpHandler } from '../peer/member-handler.js';
 import { RaftHttpHandler } from '../peer/raft-handler.js';
@@ -93,6 +94,7 @@ export class EtcdServer {
     private readonly log: Logger,
     private readonly boot: BootedStorage,
     private readonly onFatal: (err: Error) => void,
+    options: { peerTls?: PeerDialTls } = {},
   ) {
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
@@ -130,6 +132,7 @@ export class EtcdServer {
       host: this.peers,
       log,
       dialTimeoutMs: 1000 + cfg.electionTimeoutMs,
+      ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
     });
     this.peers.attachTransport(this.transport.ctx);
     this.applier = new Applier(

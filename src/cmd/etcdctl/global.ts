@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { EtcdClient, type EtcdClientOptions, GrpcCode, type TlsOptions } from '../../client/index.js';
+// The two leaf modules only: src/tls/index.js would pull the X.509 generator into the etcdctl bundle.
+import { TlsSetupError } from '../../tls/errors.js';
+import { loadCaBundle, loadKeyPair } from '../../tls/pem.js';
 import { NS_PER_MS } from '../../util/go-duration.js';
 import type { CommandContext } from './command.js';
 import { applyEnvironment } from './env.js';
@@ -161,18 +163,13 @@ function clientOptions(ctx: CommandContext): Omit<EtcdClientOptions, 'endpoints'
     keepaliveTimeMs: f.duration('keepalive-time') / NS_PER_MS,
     keepaliveTimeoutMs: f.duration('keepalive-timeout') / NS_PER_MS,
   };
-  let tls: TlsOptions | undefined;
-  if (files.cert !== '' || files.key !== '' || files.cacert !== '') {
-    tls = {
-      cert: files.cert !== '' ? readPem(files.cert) : undefined,
-      key: files.key !== '' ? readPem(files.key) : undefined,
-      ca: files.cacert !== '' ? readPem(files.cacert) : undefined,
-    };
-  }
-  // Without TLS files but with --insecure-transport=false, TLS still applies (system roots).
-  if (tls === undefined && !f.bool('insecure-transport')) tls = {};
-  if (tls !== undefined && f.bool('insecure-skip-tls-verify')) tls.insecureSkipVerify = true;
-  if (tls !== undefined) options.tls = tls;
+  const tls = tlsFromFiles(files);
+  // Without TLS files but with --insecure-transport=false, TLS still applies
+  // (system roots). As in etcdctl 3.4, --insecure-skip-tls-verify only acts on
+  // a TLS configuration that exists: alone, an https:// endpoint still verifies.
+  const effective = tls ?? (f.bool('insecure-transport') ? undefined : {});
+  if (effective !== undefined && f.bool('insecure-skip-tls-verify')) effective.insecureSkipVerify = true;
+  if (effective !== undefined) options.tls = effective;
   const auth = authFromFlags(ctx);
   if (auth !== undefined) {
     options.username = auth.username;
@@ -181,15 +178,30 @@ function clientOptions(ctx: CommandContext): Omit<EtcdClientOptions, 'endpoints'
   return options;
 }
 
-function readPem(path: string): Buffer {
+/**
+ * The TLS material as etcd's transport.TLSInfo.ClientConfig() loads it, with
+ * its errors (exit 128): both of --cert/--key or neither, the pair read and
+ * matched, then the CA bundle parsed.
+ */
+function tlsFromFiles(files: Record<'cert' | 'key' | 'cacert', string>): TlsOptions | undefined {
+  if (files.cert === '' && files.key === '' && files.cacert === '') return undefined;
+  const tls: TlsOptions = {};
   try {
-    return readFileSync(path);
+    if (files.cert !== '' || files.key !== '') {
+      if (files.cert === '' || files.key === '')
+        throw new TlsSetupError(
+          `KeyFile and CertFile must both be present[key: ${files.key}, cert: ${files.cert}]`,
+        );
+      const pair = loadKeyPair(files.cert, files.key);
+      tls.cert = pair.cert;
+      tls.key = pair.key;
+    }
+    if (files.cacert !== '') tls.ca = loadCaBundle(files.cacert);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : String(e);
-    return fail(Exit.badArgs, `open ${path}: ${why}`);
+    if (e instanceof TlsSetupError) fail(Exit.badArgs, e.message);
+    throw e;
   }
+  return tls;
 }
 
 function authFromFlags(ctx: CommandContext): { username: string; password: string } | undefined {

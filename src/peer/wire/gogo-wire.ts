@@ -330,4 +330,3 @@ export class Reader {
 }
 
 const utf8 = new TextDecoder();
-export const utf8Encoder = new TextEncoder();

@@ -10,7 +10,7 @@ import {
   linkHeartbeatMessage,
   MessageStreamDecoder,
 } from './message-stream.js';
-import { hex, int, randomMessage, unhex } from './testkit.js';
+import { capturedStream, hex, int, randomMessage, unhex } from './testkit.js';
 
 /** Captured from etcd 3.4.23 on the message stream (reference §5). */
 const OBSERVED_HEARTBEAT_FRAME =
@@ -80,5 +80,19 @@ describe('message stream framing', () => {
 
   test('a corrupt body is a WireError', () => {
     assert.throws(() => new MessageStreamDecoder().push(unhex('0000000000000002ffff')), WireError);
+  });
+
+  test('a real etcd 3.4 message stream (leader to learner) decodes and re-encodes byte for byte', () => {
+    const { bytes, leader, learner } = capturedStream('message');
+    const msgs = decodeInChunks(bytes, [1, 9, 100, 101, 1000]);
+    assert.ok(msgs.length > 20);
+    const heartbeats = msgs.filter(isLinkHeartbeat);
+    assert.ok(heartbeats.length >= 1, 'link heartbeats were captured');
+    for (const m of msgs.filter((m) => !isLinkHeartbeat(m))) {
+      assert.equal(m.type, MessageType.Heartbeat);
+      assert.equal(m.from, leader);
+      assert.equal(m.to, learner);
+    }
+    assert.deepEqual(concat(msgs.map(encodeMessageFrame)), bytes);
   });
 });

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decodeConfChange } from '../../raft/confchange-codec.js';
 import { type Entry, EntryType, type Message, MessageType } from '../../raft/types.js';
+import { classifyNormalEntry, decodeV2Request } from '../../server/v2/request.js';
 import { seededRandom } from '../../util/seeded-random.js';
 import { WireError } from './gogo-wire.js';
 import { isLinkHeartbeat, linkHeartbeatMessage } from './message-stream.js';
 import { MsgAppV2Decoder, MsgAppV2Encoder } from './msgappv2.js';
 import { encodeEntry, encodeMessage } from './raftpb.js';
-import { hex, int, randomBytes, unhex } from './testkit.js';
+import { capturedStream, hex, int, randomBytes, unhex } from './testkit.js';
 
 const LEADER = 0x2cf6a886065973f0n;
 const FOLLOWER = 0x9a5f98afc7a5368en;
@@ -118,5 +120,30 @@ describe('msgappv2 stream codec', () => {
     assert.throws(() => new MsgAppV2Decoder(1n, 2n).push(Uint8Array.of(3)), /failed to parse type 3/);
     assert.throws(() => new MsgAppV2Decoder(1n, 2n).push(unhex(`01${u64(1)}${u64(2)}ffff`)), WireError);
     assert.throws(() => new MsgAppV2Decoder(1n, 2n).push(unhex(`02${u64(2 ** 30)}`)), /512 MiB/);
+  });
+
+  test('a real etcd 3.4 msgapp stream: decoded, and re-encoded to the same bytes (same type 1/2 choices)', () => {
+    const { bytes, leader, learner } = capturedStream('msgapp');
+    const dec = new MsgAppV2Decoder(learner, leader);
+    const msgs: Message[] = [];
+    for (let at = 0; at < bytes.length; at += 13) msgs.push(...dec.push(bytes.slice(at, at + 13)));
+    assert.ok(msgs.some(isLinkHeartbeat));
+    const apps = msgs.filter((m) => !isLinkHeartbeat(m));
+    assert.ok(apps.every((m) => m.type === MessageType.App && m.from === leader && m.to === learner));
+    const enc = new MsgAppV2Encoder();
+    assert.deepEqual(Uint8Array.from(msgs.flatMap((m) => [...enc.encode(m)])), bytes);
+    // What etcd put in the log: the bootstrap and learner conf changes, v2 publishes, v3 puts.
+    const entries = apps.flatMap((m) => m.entries);
+    const learnerAdd = entries.map((e) =>
+      e.type === EntryType.ConfChange ? decodeConfChange(e.data) : undefined,
+    );
+    assert.ok(learnerAdd.some((cc) => cc?.nodeId === learner && cc.type === 3 && cc.id !== undefined));
+    const normal = entries.filter((e) => e.type === EntryType.Normal && e.data.length > 0);
+    const v2 = normal.filter((e) => classifyNormalEntry(e.data) === 'v2').map((e) => decodeV2Request(e.data));
+    assert.ok(
+      v2.some((r) => r.method === 'PUT' && r.path === `/0/members/${learner.toString(16)}/attributes`),
+    );
+    assert.ok(v2.some((r) => r.path === '/0/version' && r.val === '3.4.0'));
+    assert.ok(normal.some((e) => classifyNormalEntry(e.data) === 'internal'));
   });
 });

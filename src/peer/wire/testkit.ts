@@ -1,6 +1,6 @@
 // Seeded random values for the codec tests (unit and Go interop): every shape the peer
 // wire carries, with 64-bit ids, terms and indexes up to 2^53-1, empty and non-empty data.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -170,12 +170,32 @@ export function unhex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
-/** A file of test/fixtures/etcd34-snapshot (see make-fixture.sh there), found from the compiled code. */
-export function fixturePath(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++, dir = dirname(dir)) {
-    const p = join(dir, 'test', 'fixtures', 'etcd34-snapshot', name);
+/**
+ * A file of test/fixtures/<dir> (etcd34-snapshot: make-fixture.sh, etcd34-streams: capture.mjs),
+ * found upwards from the compiled code.
+ */
+export function fixturePath(name: string, dir = 'etcd34-snapshot'): string {
+  let at = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++, at = dirname(at)) {
+    const p = join(at, 'test', 'fixtures', dir, name);
     if (existsSync(p)) return p;
   }
-  throw new Error(`fixture ${name} not found above ${fileURLToPath(import.meta.url)}`);
+  throw new Error(`fixture ${dir}/${name} not found above ${fileURLToPath(import.meta.url)}`);
+}
+
+/** The captured streams of a real etcd 3.4 leader to its learner, and the two member ids. */
+export function capturedStream(type: 'message' | 'msgapp'): {
+  bytes: Uint8Array;
+  leader: bigint;
+  learner: bigint;
+} {
+  const ids = JSON.parse(readFileSync(fixturePath('ids.json', 'etcd34-streams'), 'utf8')) as {
+    a: string;
+    y: string;
+  };
+  return {
+    bytes: new Uint8Array(readFileSync(fixturePath(`${type}-a-to-y.bin`, 'etcd34-streams'))),
+    leader: BigInt(`0x${ids.a}`),
+    learner: BigInt(`0x${ids.y}`),
+  };
 }
