@@ -114,6 +114,7 @@ function assemble(f: FlagReader, configFile: string): ServerConfig {
     dataDir: f.str('data-dir'),
     walDir: f.str('wal-dir'),
     snapshotCount: f.num('snapshot-count'),
+    snapshotCatchUpEntries: f.num('experimental-snapshot-catchup-entries'),
     heartbeatIntervalMs: f.num('heartbeat-interval'),
     electionTimeoutMs: f.num('election-timeout'),
     initialElectionTickAdvance: f.bool('initial-election-tick-advance'),

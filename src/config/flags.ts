@@ -91,6 +91,12 @@ export const FLAG_DEFS: readonly FlagDef[] = [
   def('max-wals', 'uint', 5, 'WAL files to keep (0 = keep all).'),
   def('name', 'string', DEFAULT_NAME, 'Name of this member.'),
   def('snapshot-count', 'uint', 100000, 'Applied entries between two snapshots.'),
+  def(
+    'experimental-snapshot-catchup-entries',
+    'uint',
+    5000,
+    'Entries kept behind a snapshot for slow followers to catch up from (etcd 3.5).',
+  ),
   def('heartbeat-interval', 'uint', 100, 'Heartbeat period in milliseconds.'),
   def('election-timeout', 'uint', 1000, 'Election timeout in milliseconds.'),
   def('initial-election-tick-advance', 'bool', true, 'Fast-forward election ticks at boot.'),

@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** "" = `${dataDir}/member/wal`. */
   walDir: string;
   snapshotCount: number;
+  /** Entries kept in memory behind a snapshot for followers a little behind (etcd 3.5's flag). */
+  snapshotCatchUpEntries: number;
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   initialElectionTickAdvance: boolean;

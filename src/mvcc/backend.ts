@@ -323,6 +323,15 @@ export class Backend {
     return Backend.open(this.path, this.opts);
   }
 
+  /** Closes this backend, moves the LMDB file at `sourcePath` over ours and reopens on it. */
+  async replacedBy(sourcePath: string): Promise<Backend> {
+    await this.close();
+    fs.renameSync(sourcePath, this.path);
+    fs.rmSync(`${sourcePath}-lock`, { force: true });
+    fs.rmSync(`${this.path}-lock`, { force: true });
+    return Backend.open(this.path, this.opts);
+  }
+
   /** Size of the database file in bytes (etcd's db size). */
   sizeBytes(): number {
     if (this.cachedSize >= 0) return this.cachedSize;

@@ -62,7 +62,7 @@ interface RawRange {
 }
 
 export class MvccStore {
-  private readonly index = new TreeIndex();
+  private index = new TreeIndex();
   private currentRev = 1;
   /** -1 until the first compaction, as in etcd. */
   private compactMainRev = -1;
@@ -346,6 +346,23 @@ export class MvccStore {
     } finally {
       this.defragmenting = false;
     }
+  }
+
+  /**
+   * Replaces everything in the store with the LMDB file at `sourcePath` (a store built by
+   * importing a raft snapshot's database): the file is moved over ours and the key index,
+   * revisions and consistent index are rebuilt from it. Same rules as defragment: the caller
+   * holds back applies and reads meanwhile.
+   */
+  async replaceFrom(sourcePath: string): Promise<void> {
+    this.assertOpen();
+    await this.compactor.idle();
+    this.backend = await this.backend.replacedBy(sourcePath);
+    this.index = new TreeIndex();
+    this.currentRev = 1;
+    this.compactMainRev = -1;
+    this.appliedIndex = 0;
+    this.restore();
   }
 
   /** Size of the backend file in bytes. */

@@ -33,7 +33,13 @@ export class AlarmStore {
   private readonly active = new Map<string, AlarmMember>();
 
   constructor(private readonly backend: MvccStore) {
-    for (const [k] of backend.scanAux(BUCKET)) {
+    this.reload();
+  }
+
+  /** Re-reads the alarms from the backend (after it was replaced by a snapshot's). */
+  reload(): void {
+    this.active.clear();
+    for (const [k] of this.backend.scanAux(BUCKET)) {
       const a = fromKey(k);
       this.active.set(id(a), a);
     }

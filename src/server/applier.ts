@@ -52,6 +52,12 @@ export class Applier {
     return this.applied;
   }
 
+  /** A raft snapshot replaced the state: applying goes on after its index. */
+  restoredTo(index: number, confState: ConfState): void {
+    this.applied = index;
+    this.confState = confState;
+  }
+
   applyEntries(entries: readonly Entry[]): void {
     for (const e of entries) this.applyOne(e);
   }

@@ -163,6 +163,15 @@ export class Membership {
     }
   }
 
+  /** Takes over another membership's state (a raft snapshot was installed). */
+  replaceWith(other: Membership): void {
+    this.members.clear();
+    this.removed.clear();
+    for (const m of other.list()) this.members.set(m.id, { ...m });
+    for (const r of other.removed) this.removed.add(r);
+    this.version = other.version;
+  }
+
   setAttributes(id: bigint, name: string, clientUrls: string[]): void {
     const m = this.members.get(id);
     if (m === undefined) return; // removed meanwhile: etcd ignores it too

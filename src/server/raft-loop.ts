@@ -57,6 +57,8 @@ export interface RaftLoopOptions {
   onHardState(hs: HardState): void;
   /** A storage failure: the member cannot go on safely. */
   onFatal(err: Error): void;
+  /** A snapshot from the leader, persisted: the application takes its state from it. */
+  installSnapshot?(s: Snapshot): Promise<void>;
 }
 
 /** Readys whose stage has not finished yet; beyond this the loop waits (bounds memory and latency). */
@@ -221,7 +223,10 @@ export class RaftLoop {
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       await o.wal.save(rd.hardState, rd.entries, rd.mustSync);
     }
-    if (rd.snapshot !== undefined) o.storage.applySnapshot(rd.snapshot);
+    if (rd.snapshot !== undefined) {
+      o.storage.applySnapshot(rd.snapshot);
+      await o.installSnapshot?.(rd.snapshot);
+    }
     if (rd.hardState !== undefined) o.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) o.storage.append(rd.entries);
     o.node.advance(rd);

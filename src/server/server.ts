@@ -14,7 +14,7 @@ import type { PeerRoute } from '../peer/listener.js';
 import { MemberHttpHandler } from '../peer/member-handler.js';
 import { RaftHttpHandler } from '../peer/raft-handler.js';
 import { PeerTransport } from '../peer/transport.js';
-import { type ConfChange, ConfChangeType, NONE, StateType } from '../raft/types.js';
+import { type ConfChange, ConfChangeType, NONE, type Snapshot, StateType } from '../raft/types.js';
 import { AlarmStore } from './alarms.js';
 import { AppliedEvents } from './applied-events.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
@@ -30,6 +30,7 @@ import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
 import { MemberPeers } from './member-peers.js';
+import { MemberSnapshots } from './member-snapshots.js';
 import { MemberState } from './member-state.js';
 import { MemberWatch } from './member-watch.js';
 import type { OpHandlers } from './ops.js';
@@ -50,8 +51,6 @@ export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 const MAX_QUEUED_READS = 100_000;
 const READ_INDEX_RETRY_MS = 500;
 const PUBLISH_RETRY_MS = 500;
-/** Entries kept behind a snapshot for followers that are a little behind (etcd's default). */
-const SNAPSHOT_CATCH_UP_ENTRIES = 5000;
 
 export class EtcdServer {
   readonly memberId: bigint;
@@ -87,6 +86,7 @@ export class EtcdServer {
   /** Member-to-member messages (etcd's rafthttp wire). */
   readonly transport: PeerTransport;
   private readonly peers: MemberPeers;
+  private readonly snapshots: MemberSnapshots;
   private readonly memberCluster: MemberCluster;
 
   constructor(
@@ -125,15 +125,28 @@ export class EtcdServer {
         }),
       clusterId: () => boot.clusterId,
     });
-    this.transport = new PeerTransport({
-      localId: boot.memberId,
-      clusterId: () => boot.clusterId,
-      peerUrls: cfg.initialAdvertisePeerUrls,
-      host: this.peers,
+    this.snapshots = new MemberSnapshots({
+      snapDir: boot.snapshotter.dir,
+      backend: boot.backend,
+      membership: boot.membership,
       log,
-      dialTimeoutMs: 1000 + cfg.electionTimeoutMs,
-      ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
+      appliedIndex: () => this.applier.appliedIndex,
+      termOf: (index) => boot.storage.term(index),
+      confState: () => this.applier.confState,
+      onInstalled: (snap) => this.onSnapshotInstalled(snap),
     });
+    this.transport = new PeerTransport(
+      {
+        localId: boot.memberId,
+        clusterId: () => boot.clusterId,
+        peerUrls: cfg.initialAdvertisePeerUrls,
+        host: this.peers,
+        log,
+        dialTimeoutMs: 1000 + cfg.electionTimeoutMs,
+        ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
+      },
+      this.snapshots,
+    );
     this.peers.attachTransport(this.transport.ctx);
     this.applier = new Applier(
       {
@@ -167,12 +180,13 @@ export class EtcdServer {
       log,
       tickMs: cfg.heartbeatIntervalMs,
       snapshotCount: cfg.snapshotCount,
-      snapshotCatchUpEntries: SNAPSHOT_CATCH_UP_ENTRIES,
+      snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
       maxSnapshots: cfg.maxSnapshots,
       snapshotIndex: boot.snapshotIndex,
       onSoftState: (s) => this.onLeaderChange(this.state.applySoftState(s)),
       onHardState: (h) => this.state.applyHardState(h),
       onFatal: (err) => this.fail(err),
+      installSnapshot: (snap) => this.snapshots.install(snap),
     });
     this.reads = new ReadIndexBatcher(
       {
@@ -300,13 +314,36 @@ export class EtcdServer {
       minTtlSec: minLeaseTtlSec(electionTicks, cfg.heartbeatIntervalMs),
       expiredRetryMs: this.requestTimeoutMs,
     });
+    this.loadLeases(lessor);
+    return lessor;
+  }
+
+  private loadLeases(lessor: Lessor): void {
     const backend = this.boot.backend;
     const records = backend.scanAux(LEASE_BUCKET).map(([, value]) => decodeLeaseRecord(value));
     const r = lessor.restore(records, backend.keysWithLeases());
     if (r.orphans.length > 0) {
       this.log.warn('keys name leases that do not exist', { count: r.orphans.length });
     }
-    return lessor;
+  }
+
+  /** A snapshot's database and membership replaced ours: rebuild what derives from them. */
+  private onSnapshotInstalled(snap: Snapshot): void {
+    const ms = this.boot.membership;
+    for (const id of this.transport.peerIds()) {
+      if (ms.get(id) === undefined) this.transport.removePeer(id);
+    }
+    for (const m of ms.list()) {
+      if (m.id !== this.memberId) {
+        this.transport.addPeer(m.id, m.peerUrls);
+        this.transport.updatePeer(m.id, m.peerUrls);
+      }
+    }
+    this.loadLeases(this.lessor);
+    this.alarms.reload();
+    this.memberWatch.hub.restore();
+    this.applier.restoredTo(snap.metadata.index, snap.metadata.confState);
+    this.appliedWaiters.advance(snap.metadata.index);
   }
 
   private buildQuota(): BackendQuota {
@@ -456,7 +493,7 @@ export class EtcdServer {
   /** The peer port's routes: raft messages and streams, then the member endpoints. */
   peerRoutes(): PeerRoute[] {
     return [
-      new RaftHttpHandler(this.transport, undefined),
+      new RaftHttpHandler(this.transport, this.snapshots),
       new MemberHttpHandler(this.peers.memberApi(this.memberCluster, this.memberLease)),
     ];
   }

@@ -15,7 +15,7 @@ export class NoSnapshotError extends Error {
 
 export class Snapshotter {
   constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly log: WalLogger = silentLogger,
   ) {}
 
