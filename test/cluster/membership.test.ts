@@ -5,7 +5,7 @@
 // seed cluster and, when real etcd is installed, across implementations.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { eventually } from '../integration/harness.js';
+import { eventually, sleep } from '../integration/harness.js';
 import {
   addAndStart,
   haveRealEtcd,
@@ -36,13 +36,26 @@ for (const f of flows) {
       await c?.stop();
     });
 
-    test('add a voter, add a learner, promote it, move leadership, remove a member', async () => {
+    test('under writes: add a voter, add a learner, promote it, move leadership, remove a member', async () => {
       c = await TestCluster.create([f.seed]);
       const cl = c;
       const seed = cl.nodes[0]!;
       cl.startAll();
       await cl.ready();
       for (let i = 0; i < 20; i++) await cl.put(seed, `data/${i}`, `v${i}`);
+      // Writes go on through every change below; none acknowledged may be lost.
+      const acked: string[] = [];
+      let stopLoad = false;
+      const load = (async () => {
+        for (let i = 0; !stopLoad; i++) {
+          try {
+            await cl.put(seed, `load/${String(i).padStart(6, '0')}`, 'x', 3000);
+            acked.push(`load/${String(i).padStart(6, '0')}`);
+          } catch {
+            await sleep(50);
+          }
+        }
+      })();
 
       // A voter: the cluster goes from one member to two.
       const voter = await cl.addNode(f.joiner, 'voter');
@@ -86,6 +99,17 @@ for (const f of flows) {
       assert.notEqual(await voter.waitExit(15_000), undefined, 'the removed member keeps running');
       await cl.put(seed, 'data/after-remove', 'y');
       assert.equal(await cl.get(learner, 'data/after-remove'), 'y');
+      stopLoad = true;
+      await load;
+      const stored = new Set(
+        (await cl.range(learner, 'load/')).kvs.map((kv) => Buffer.from(kv.key).toString()),
+      );
+      assert.ok(acked.length > 20, `only ${acked.length} writes under load`);
+      assert.deepEqual(
+        acked.filter((k) => !stored.has(k)),
+        [],
+        'acknowledged writes lost',
+      );
     });
   });
 }

@@ -45,7 +45,7 @@ describe('a 3-member etcd-ts cluster', { timeout: 120_000 }, () => {
     for (const n of c.nodes) assert.equal(await c.get(n, 'k1'), 'v-from-follower');
   });
 
-  test('SIGKILL of the leader under writes: a new leader, no acknowledged write lost', async () => {
+  test('SIGKILL of the leader under writes: a new leader, no acknowledged write lost', async (t) => {
     const oldLeader = await c.leader();
     const rest = c.nodes.filter((n) => n !== oldLeader);
     const acked: string[] = [];
@@ -68,6 +68,9 @@ describe('a 3-member etcd-ts cluster', { timeout: 120_000 }, () => {
     const newLeader = await c.leader(rest, 10_000);
     const electedIn = Date.now() - killedAt;
     assert.notEqual(newLeader, oldLeader);
+    t.diagnostic(`new leader after ${electedIn} ms (election timeout 500 ms)`);
+    // About two election timeouts, plus the 100 ms polling of this test.
+    assert.ok(electedIn < 2500, `a new leader took ${electedIn} ms`);
     await sleep(500);
     stop = true;
     await Promise.all(writers);
