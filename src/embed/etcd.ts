@@ -175,6 +175,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
       compact: (revision) => server.compact(revision),
     },
     log,
+    server.clock,
   );
   compactor.start(server.state.isLeader);
   log.info('ready to serve client requests');

@@ -30,6 +30,8 @@ export interface ApplierDeps {
   onConfChange?(cc: ConfChange): void;
   /** A leader's empty first entry of its term was applied (etcd promotes its lessor then). */
   onEmptyEntry?(term: number): void;
+  /** Called with each request just before the stages apply it (the auth stage learns who sent it). */
+  beforeApply?(req: InternalRequest): void;
 }
 
 export class Applier {
@@ -113,6 +115,7 @@ export class Applier {
       return;
     }
     try {
+      this.deps.beforeApply?.(req);
       this.dispatch(e.index, req);
     } catch (err) {
       // Deterministic failures (e.g. a txn reading a compacted revision) still
@@ -158,6 +161,9 @@ export class Applier {
         break;
       case 'v2Request':
         w.trigger(id, op.kind, s.v2Request(index, op.req));
+        break;
+      case 'auth':
+        w.trigger(id, op.kind, s.auth(index, op.req));
         break;
       case 'confChange':
         throw new Error('applier: a conf change inside a Normal entry');

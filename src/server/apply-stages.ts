@@ -44,6 +44,9 @@ export abstract class DelegatingStage implements OpHandlers {
   v2Request(i: number, r: OpRequests['v2Request']): OpResults['v2Request'] {
     return this.next.v2Request(i, r);
   }
+  auth(i: number, r: OpRequests['auth']): OpResults['auth'] {
+    return this.next.auth(i, r);
+  }
 }
 
 /**
@@ -135,5 +138,8 @@ export class StoreStage implements OpHandlers {
   }
   leaseRevoke(): OpResults['leaseRevoke'] {
     throw new Error('store stage: lease requests end at the lease stage');
+  }
+  auth(): OpResults['auth'] {
+    throw new Error('store stage: auth requests end at the auth stage');
   }
 }

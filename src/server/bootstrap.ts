@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { verifyBootstrapCluster } from '../config/bootstrap.js';
 import { ConfigError, type ServerConfig } from '../config/types.js';
 import type { Logger } from '../log/types.js';
+import { convertEtcd34DataDir } from '../migrate/convert.js';
 import { MvccStore } from '../mvcc/index.js';
 import { type GetOptions, getClusterFromPeers } from '../peer/cluster-info.js';
 import { MemoryStorage, RawNode } from '../raft/index.js';
@@ -113,6 +114,12 @@ export async function bootStorage(
   peerGet: GetOptions = { timeoutMs: 10_000 },
 ): Promise<BootedStorage> {
   const layout = dataLayout(cfg.dataDir, cfg.walDir);
+  // A data dir written by etcd 3.4 (or its `snapshot restore`) is converted once; originals kept.
+  try {
+    await convertEtcd34DataDir(layout, log);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
   const wlog = walLogger(log);
   if (Wal.exists(layout.walDir)) return restart(cfg, log, layout, wlog);
   if (cfg.initialClusterState === 'existing') return joinExisting(cfg, log, layout, wlog, peerGet);

@@ -5,9 +5,11 @@
 // after the first one, compactions repeat every retention (at most 1 h).
 // Revision: every 5 minutes, compact to current revision - retention.
 // Only the leader compacts (a compaction is a raft proposal that every member applies).
+
 import type { AutoCompactionMode } from '../config/types.js';
 import { parseGoDurationNs } from '../config/values.js';
 import type { Logger } from '../log/types.js';
+import { type Clock, realClock, type Timer } from '../runtime/clock.js';
 
 const HOUR_MS = 3_600_000;
 const REVISION_MODE_INTERVAL_MS = 5 * 60_000;
@@ -41,9 +43,9 @@ export function compactorPlan(mode: AutoCompactionMode, retention: string): Comp
 }
 
 export class Compactor {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private samples: number[] = [];
-  private lastSuccessMs = Date.now();
+  private lastSuccessMs: number;
   private baseIntervalMs = 0;
   private lastRevisionCompacted = 0;
   private busy = false;
@@ -55,7 +57,10 @@ export class Compactor {
     private readonly plan: CompactorPlan,
     private readonly target: CompactorTarget,
     private readonly log: Logger,
-  ) {}
+    private readonly clock: Clock = realClock,
+  ) {
+    this.lastSuccessMs = clock.now();
+  }
 
   start(isLeaderNow: boolean): void {
     this.leading = isLeaderNow;
@@ -68,22 +73,23 @@ export class Compactor {
       const keep = Math.floor(period / retryMs) + 1;
       this.baseIntervalMs = period;
       this.samples.push(this.target.currentRevision());
-      this.timer = setInterval(() => this.periodicTick(period, keep), retryMs);
+      this.timer = this.clock.every(retryMs, () => this.periodicTick(period, keep), { unref: true });
     } else if (this.plan.mode === 'revision') {
       const retention = this.plan.retention;
-      this.timer = setInterval(() => this.revisionTick(retention), REVISION_MODE_INTERVAL_MS);
+      this.timer = this.clock.every(REVISION_MODE_INTERVAL_MS, () => this.revisionTick(retention), {
+        unref: true,
+      });
     }
-    this.timer?.unref();
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer?.cancel();
     this.unsubscribe?.();
   }
 
   private periodicTick(periodMs: number, keep: number): void {
     if (this.busy) return;
-    if (Date.now() - this.lastSuccessMs < this.baseIntervalMs) {
+    if (this.clock.now() - this.lastSuccessMs < this.baseIntervalMs) {
       this.sample(keep);
       return;
     }
@@ -94,7 +100,7 @@ export class Compactor {
     this.baseIntervalMs = Math.min(periodMs, HOUR_MS);
     const rev = this.samples[0] ?? this.target.currentRevision();
     this.run(rev, { 'compact-period': `${periodMs}ms` }, () => {
-      this.lastSuccessMs = Date.now();
+      this.lastSuccessMs = this.clock.now();
     });
     this.sample(keep);
   }

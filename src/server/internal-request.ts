@@ -4,6 +4,7 @@
 // src/pb untouched (no regeneration needed) while staying byte-compatible with
 // etcd's log format, so tools that read etcd WAL entries can read ours too.
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import type { AuthInfo } from '../auth/index.js';
 import {
   AlarmRequest,
   CompactionRequest,
@@ -14,6 +15,7 @@ import {
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
 import { hexId } from '../peer/constants.js';
+import { decodeAuthOp, encodeAuthOp } from './auth-request-codec.js';
 import { encodeAttributes, parseAttributes } from './member-json.js';
 import type { InternalOp, InternalRequest } from './ops.js';
 import { decodePutRequestFast, putRequestSize, writePutRequest } from './put-codec.js';
@@ -59,14 +61,23 @@ function encodePutFast(id: bigint, req: PutRequest): Uint8Array | undefined {
   return buf;
 }
 
+/** Credentials that put nothing on the wire (proto3 leaves empty fields out). */
+function isAnonymous(auth: AuthInfo | undefined): boolean {
+  return auth === undefined || (auth.username === '' && auth.revision === 0);
+}
+
 export function encodeInternalRequest(r: InternalRequest): Uint8Array {
-  if (r.op.kind === 'put') {
+  if (r.op.kind === 'put' && isAnonymous(r.auth)) {
     const fast = encodePutFast(r.id, r.op.req);
     if (fast !== undefined) return fast;
   }
   const w = new BinaryWriter();
   w.tag(FIELD_HEADER, WireType.LengthDelimited).fork();
   w.tag(1, WireType.Varint).uint64(r.id);
+  // etcd's RequestHeader: username 2, auth_revision 3.
+  if (r.auth !== undefined && r.auth.username !== '')
+    w.tag(2, WireType.LengthDelimited).string(r.auth.username);
+  if (r.auth !== undefined && r.auth.revision !== 0) w.tag(3, WireType.Varint).uint64(r.auth.revision);
   w.join();
   const op = r.op;
   switch (op.kind) {
@@ -95,21 +106,29 @@ export function encodeInternalRequest(r: InternalRequest): Uint8Array {
     case 'clusterVersionSet':
     case 'v2Request':
       return encodeV2Request(v2RequestOf(r.id, op));
+    case 'auth':
+      encodeAuthOp(op.req, w);
+      break;
     case 'confChange':
       throw new Error('internal request: a conf change is not a Normal entry');
   }
   return w.finish();
 }
 
-function decodeHeaderId(bytes: Uint8Array): bigint {
+function decodeHeader(bytes: Uint8Array): { id: bigint; auth: AuthInfo | undefined } {
   const r = new BinaryReader(bytes);
   let id = 0n;
+  let username = '';
+  let revision = 0;
   while (r.pos < r.len) {
     const [field, wt] = r.tag();
     if (field === 1 && wt === WireType.Varint) id = BigInt.asUintN(64, BigInt(r.uint64()));
+    else if (field === 2 && wt === WireType.LengthDelimited) username = r.string();
+    else if (field === 3 && wt === WireType.Varint) revision = Number(r.uint64());
     else r.skip(wt);
   }
-  return id;
+  const auth = username === '' && revision === 0 ? undefined : { username, revision };
+  return { id, auth };
 }
 
 /** Decodes a Normal entry's payload; throws on anything that is not one request we know. */
@@ -120,6 +139,7 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
   }
   const r = new BinaryReader(data);
   let id = 0n;
+  let auth: AuthInfo | undefined;
   let op: InternalOp | undefined;
   while (r.pos < r.len) {
     const [field, wt] = r.tag();
@@ -130,7 +150,7 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
     const body = r.bytes();
     switch (field) {
       case FIELD_HEADER:
-        id = decodeHeaderId(body);
+        ({ id, auth } = decodeHeader(body));
         break;
       case FIELD_PUT:
         op = { kind: 'put', req: decodePutRequestFast(body) ?? PutRequest.decode(body) };
@@ -158,12 +178,15 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
         const v2 = decodeV2Request(body);
         return { id: v2.id, op: v2Op(v2) };
       }
-      default:
+      default: {
+        const authOp = decodeAuthOp(field, body);
+        if (authOp !== undefined) op = { kind: 'auth', req: authOp };
         break;
+      }
     }
   }
   if (op === undefined) throw new Error('internal request: no known operation in entry');
-  return { id, op };
+  return auth === undefined ? { id, op } : { id, op, auth };
 }
 
 const ATTRIBUTES_PATH = /^\/0\/members\/([0-9a-fA-F]{1,16})\/attributes$/;

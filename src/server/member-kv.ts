@@ -2,6 +2,7 @@
 // wait for the ReadIndex barrier unless serializable, read-only txns are
 // served without a raft entry, as etcd does.
 
+import type { AuthInfo } from '../auth/index.js';
 import type {
   CompactionRequest,
   CompactionResponse,
@@ -43,20 +44,20 @@ export class MemberKv implements KvPort {
     return { header: this.d.state.header(r.revision), kvs: r.kvs, more: r.more, count: r.count };
   }
 
-  async put(req: PutRequest): Promise<PutResponse> {
+  async put(req: PutRequest, who?: AuthInfo): Promise<PutResponse> {
     if (this.d.quota.exceededBy(putCost(req))) await this.d.quota.refuse();
-    const r = await this.d.proposer.propose({ kind: 'put', req });
+    const r = await this.d.proposer.propose({ kind: 'put', req }, who);
     const out: PutResponse = { header: this.d.state.header(r.rev) };
     if (r.prevKv !== undefined) out.prevKv = r.prevKv;
     return out;
   }
 
-  async deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    const r = await this.d.proposer.propose({ kind: 'deleteRange', req });
+  async deleteRange(req: DeleteRangeRequest, who?: AuthInfo): Promise<DeleteRangeResponse> {
+    const r = await this.d.proposer.propose({ kind: 'deleteRange', req }, who);
     return { header: this.d.state.header(r.rev), deleted: r.deleted, prevKvs: r.prevKvs };
   }
 
-  async txn(req: TxnRequest): Promise<TxnResponse> {
+  async txn(req: TxnRequest, who?: AuthInfo): Promise<TxnResponse> {
     if (isTxnReadOnly(req)) {
       await this.d.linearizableBarrier();
       const defragging = this.d.defrag.current();
@@ -65,12 +66,12 @@ export class MemberKv implements KvPort {
       return { header: this.d.state.header(r.rev), succeeded: r.succeeded, responses: r.responses };
     }
     if (this.d.quota.exceededBy(txnCost(req))) await this.d.quota.refuse();
-    const r = await this.d.proposer.propose({ kind: 'txn', req });
+    const r = await this.d.proposer.propose({ kind: 'txn', req }, who);
     return { header: this.d.state.header(r.rev), succeeded: r.succeeded, responses: r.responses };
   }
 
-  async compact(req: CompactionRequest): Promise<CompactionResponse> {
-    const r = await this.d.proposer.propose({ kind: 'compaction', req });
+  async compact(req: CompactionRequest, who?: AuthInfo): Promise<CompactionResponse> {
+    const r = await this.d.proposer.propose({ kind: 'compaction', req }, who);
     if (req.physical) await r.done;
     return { header: this.d.state.header(r.revision) };
   }

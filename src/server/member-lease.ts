@@ -4,6 +4,7 @@
 // clock is this process's monotonic time. Only the leader expires leases: it
 // finds them every 500 ms and proposes revokes at etcd's rate (1000/s, at most
 // 16 in flight), so every member deletes the attached keys at the same revision.
+
 import {
   EXPIRY_CHECK_INTERVAL_MS,
   LeaseError,
@@ -11,6 +12,7 @@ import {
   MAX_PENDING_REVOKES,
   revokeLimitPerRound,
 } from '../lease/index.js';
+import type { AuthInfo } from '../auth/index.js';
 import type { Logger } from '../log/types.js';
 import { asBuffer } from '../mvcc/types.js';
 import type {
@@ -24,6 +26,7 @@ import type {
   LeaseTimeToLiveResponse,
 } from '../pb/etcdserverpb/rpc.js';
 import { PeerHttpError } from '../peer/member-handler.js';
+import type { Clock, Timer } from '../runtime/clock.js';
 import { Errors } from './errors.js';
 import type { MemberState } from './member-state.js';
 import type { LeasePort } from './ports.js';
@@ -41,10 +44,13 @@ export interface MemberLeaseDeps {
   currentRevision(): number;
   /** Monotonic milliseconds. */
   nowMs(): number;
+  clock: Clock;
   /** How long a new leader extends every lease (etcd: the election timeout). */
   promoteExtendMs: number;
   /** A follower's way to the leader's lessor (etcd's /leases on the peer port). */
   leader?: LeaderLessor;
+  /** Whom the leader revokes expired leases as (etcd: root, while auth is on). */
+  expiryRevoker?(): AuthInfo | undefined;
 }
 
 /** The leader's lessor as a follower reaches it; a lease the leader does not know is `undefined`. */
@@ -54,18 +60,17 @@ export interface LeaderLessor {
 }
 
 export class MemberLease implements LeasePort {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private revokesInFlight = 0;
 
   constructor(private readonly d: MemberLeaseDeps) {}
 
   start(): void {
-    this.timer = setInterval(() => this.revokeExpired(), EXPIRY_CHECK_INTERVAL_MS);
-    this.timer.unref();
+    this.timer = this.d.clock.every(EXPIRY_CHECK_INTERVAL_MS, () => this.revokeExpired(), { unref: true });
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
   }
 
   /** This member leads and has applied its term's first entry: leases may expire from now on. */
@@ -81,16 +86,16 @@ export class MemberLease implements LeasePort {
     return this.d.state.header(this.d.currentRevision());
   }
 
-  async grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse> {
+  async grant(req: LeaseGrantRequest, who?: AuthInfo): Promise<LeaseGrantResponse> {
     let id = req.ID;
     // etcd picks a server id for ID 0 from its request id generator, kept positive.
     while (id === 0n) id = this.d.ids.next() & MAX_LEASE_ID;
-    const r = await this.d.proposer.propose({ kind: 'leaseGrant', req: { ID: id, TTL: req.TTL } });
+    const r = await this.d.proposer.propose({ kind: 'leaseGrant', req: { ID: id, TTL: req.TTL } }, who);
     return { header: this.header(), ID: r.id, TTL: r.ttl, error: '' };
   }
 
-  async revoke(req: LeaseRevokeRequest): Promise<LeaseRevokeResponse> {
-    const r = await this.d.proposer.propose({ kind: 'leaseRevoke', req });
+  async revoke(req: LeaseRevokeRequest, who?: AuthInfo): Promise<LeaseRevokeResponse> {
+    const r = await this.d.proposer.propose({ kind: 'leaseRevoke', req }, who);
     return { header: this.d.state.header(r.revision) };
   }
 
@@ -168,7 +173,7 @@ export class MemberLease implements LeasePort {
     for (const id of this.d.lessor.expired(this.d.nowMs(), room)) {
       this.revokesInFlight++;
       this.d.proposer
-        .propose({ kind: 'leaseRevoke', req: { ID: id } })
+        .propose({ kind: 'leaseRevoke', req: { ID: id } }, this.d.expiryRevoker?.())
         .catch((err: Error) => {
           // The lessor reports the lease again after its retry interval.
           this.d.log.warn('failed to revoke expired lease', {

@@ -1,5 +1,6 @@
 // The Maintenance service's view of a member: status, alarms, defragment,
 // hash and backend snapshots.
+
 import type { Logger } from '../log/types.js';
 import type { MvccStore } from '../mvcc/index.js';
 import {
@@ -11,6 +12,7 @@ import {
   type ResponseHeader,
   type StatusResponse,
 } from '../pb/etcdserverpb/rpc.js';
+import { type Clock, sleep } from '../runtime/clock.js';
 import { type AlarmStore, alarmText } from './alarms.js';
 import type { DefragGate } from './defrag-gate.js';
 import { Errors } from './errors.js';
@@ -35,6 +37,7 @@ export interface MemberMaintenanceDeps {
   isVoter(target: bigint): boolean;
   requestTimeoutMs: number;
   tickMs: number;
+  clock: Clock;
   /** Runs `fn` while the ready loop applies nothing. */
   exclusive(fn: () => Promise<void>): Promise<void>;
 }
@@ -68,7 +71,8 @@ export class MemberMaintenance implements MaintenancePort {
     if (!state.isLeader) throw Errors.notLeader();
     if (!this.d.isVoter(target)) throw Errors.badLeaderTransferee();
     const from = state.leader;
-    const started = Date.now();
+    const clock = this.d.clock;
+    const started = clock.now();
     this.d.log.info('leadership transfer starting', {
       'local-member-id': state.memberId.toString(16),
       'current-leader-member-id': from.toString(16),
@@ -76,14 +80,14 @@ export class MemberMaintenance implements MaintenancePort {
     });
     this.d.transferLeader(target);
     while (state.leader !== target) {
-      if (Date.now() - started > this.d.requestTimeoutMs) throw Errors.timeoutLeaderTransfer();
-      await new Promise((r) => setTimeout(r, this.d.tickMs));
+      if (clock.now() - started > this.d.requestTimeoutMs) throw Errors.timeoutLeaderTransfer();
+      await sleep(clock, this.d.tickMs);
     }
     this.d.log.info('leadership transfer finished', {
       'local-member-id': state.memberId.toString(16),
       'old-leader-member-id': from.toString(16),
       'new-leader-member-id': target.toString(16),
-      took: `${Date.now() - started}ms`,
+      took: `${clock.now() - started}ms`,
     });
   }
 

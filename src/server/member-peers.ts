@@ -2,6 +2,7 @@
 // delivers to, the member endpoints of the peer port (/members, /version,
 // /members/promote, /leases), the follower's ways to the leader (lease
 // keep-alives, promotions), and the leader's cluster-version monitor.
+
 import http from 'node:http';
 import { ETCD_CLUSTER_VERSION } from '../config/version.js';
 import type { Logger } from '../log/types.js';
@@ -16,6 +17,7 @@ import { PeerHttpError, type PeerMemberApi } from '../peer/member-handler.js';
 import { fromWire } from '../peer/read-index-shape.js';
 import type { RawNode } from '../raft/index.js';
 import type { Message } from '../raft/types.js';
+import type { Clock, Timer } from '../runtime/clock.js';
 import { Errors, ServerError } from './errors.js';
 import type { MemberCluster } from './member-cluster.js';
 import { encodeMembersArray, parseMembersArray } from './member-json.js';
@@ -45,12 +47,13 @@ export interface MemberPeersDeps {
   /** This member was removed from the cluster: it must stop. */
   onRemoved(reason: string): void;
   requestTimeoutMs: number;
+  clock: Clock;
   versionJson(): string;
   clusterId(): bigint;
 }
 
 export class MemberPeers implements RaftHost {
-  private versionTimer: NodeJS.Timeout | undefined;
+  private versionTimer: Timer | undefined;
   private deciding = false;
   private forwarder: LeaseForwarder | undefined;
 
@@ -167,12 +170,13 @@ export class MemberPeers implements RaftHost {
   // ---- cluster version (leader only) --------------------------------------
 
   start(): void {
-    this.versionTimer = setInterval(() => void this.monitorVersion(), VERSION_MONITOR_MS);
-    this.versionTimer.unref();
+    this.versionTimer = this.d.clock.every(VERSION_MONITOR_MS, () => void this.monitorVersion(), {
+      unref: true,
+    });
   }
 
   stop(): void {
-    clearInterval(this.versionTimer);
+    this.versionTimer?.cancel();
     this.forwarder?.close();
   }
 

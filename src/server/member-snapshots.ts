@@ -39,6 +39,8 @@ export function snapshotDbName(index: number): string {
 }
 
 export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
+  private tmpSeq = 0;
+
   constructor(private readonly d: MemberSnapshotsDeps) {}
 
   /** The merged snapshot for a MsgSnap raft produced: taken now, at the applied index. */
@@ -77,7 +79,7 @@ export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
   async saveDatabase(m: Message, body: Readable): Promise<void> {
     const index = m.snapshot?.metadata.index ?? 0;
     const final = join(this.d.snapDir, snapshotDbName(index));
-    const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
+    const tmp = `${final}.tmp-${process.pid}-${this.tmpSeq++}`;
     try {
       await pipeline(body, createWriteStream(tmp, { mode: 0o600 }));
       const fh = await open(tmp, 'r');

@@ -4,8 +4,10 @@
 // election recipes. The hub itself (src/watch) is pure and never blocks: a
 // stream that cannot keep up leaves its watchers behind, to be caught up from
 // the store's history here, so slow watchers never slow writes.
+
 import type { MvccStore } from '../mvcc/index.js';
 import type { ResponseHeader } from '../pb/etcdserverpb/rpc.js';
+import type { Clock, Timer } from '../runtime/clock.js';
 import {
   type OpenStreamOptions,
   type WatchCreateRequest,
@@ -33,12 +35,13 @@ export interface MemberWatchDeps {
   maxResponseBytes: number;
   /** etcd's --experimental-watch-progress-notify-interval. */
   progressIntervalMs: number;
+  clock: Clock;
 }
 
 export class MemberWatch implements WatchPort {
   readonly hub: WatchHub;
-  private syncTimer: NodeJS.Timeout | undefined;
-  private progressTimer: NodeJS.Timeout | undefined;
+  private syncTimer: Timer | undefined;
+  private progressTimer: Timer | undefined;
   private syncScheduled = false;
 
   constructor(private readonly d: MemberWatchDeps) {
@@ -47,17 +50,17 @@ export class MemberWatch implements WatchPort {
   }
 
   start(): void {
-    this.syncTimer = setInterval(() => this.catchUp(), SYNC_INTERVAL_MS);
-    this.syncTimer.unref();
+    this.syncTimer = this.d.clock.every(SYNC_INTERVAL_MS, () => this.catchUp(), { unref: true });
     if (this.d.progressIntervalMs > 0) {
-      this.progressTimer = setInterval(() => this.hub.progressTick(), this.d.progressIntervalMs);
-      this.progressTimer.unref();
+      this.progressTimer = this.d.clock.every(this.d.progressIntervalMs, () => this.hub.progressTick(), {
+        unref: true,
+      });
     }
   }
 
   stop(): void {
-    clearInterval(this.syncTimer);
-    clearInterval(this.progressTimer);
+    this.syncTimer?.cancel();
+    this.progressTimer?.cancel();
   }
 
   openStream(opts: OpenStreamOptions = {}): WatchStream {
@@ -72,7 +75,7 @@ export class MemberWatch implements WatchPort {
   catchUpSoon(): void {
     if (this.syncScheduled) return;
     this.syncScheduled = true;
-    setImmediate(() => {
+    this.d.clock.soon(() => {
       this.syncScheduled = false;
       this.catchUp();
     });

@@ -2,6 +2,7 @@
 // One table (OpRequests / OpResults) ties a proposal's kind to its request and
 // its result, so proposing `{ kind: 'put', req }` is typed to yield a
 // PutResult all the way from the proposer through the applier and back.
+import type { AuthInfo, AuthOp, AuthOutcome } from '../auth/index.js';
 import type { CompactResult, DeleteRangeResult, PutResult, TxnResult } from '../mvcc/types.js';
 import type {
   AlarmMember,
@@ -43,6 +44,8 @@ export interface OpRequests {
   v2Request: V2Request;
   /** A membership change; proposed as a raft ConfChange entry, not a Normal one. */
   confChange: ConfChange;
+  /** A user/role change, enabling or disabling auth, or issuing a token (src/auth/ops.ts). */
+  auth: AuthOp;
 }
 
 export interface LeaseGrantResult {
@@ -68,6 +71,7 @@ export interface OpResults {
   v2Request: undefined;
   /** The members after the change. */
   confChange: MemberRecord[];
+  auth: AuthOutcome;
 }
 
 export type OpKind = keyof OpRequests;
@@ -81,6 +85,11 @@ export interface InternalRequest {
   /** Unique per proposing member; the applier resolves the proposer's waiter with it. */
   id: bigint;
   op: InternalOp;
+  /**
+   * Who proposed it (etcd's RequestHeader username and auth_revision): the
+   * auth stage checks the request's permissions against it when applying.
+   */
+  auth?: AuthInfo;
 }
 
 /**

@@ -2,9 +2,38 @@
 // src/api depends on these, never on the EtcdServer class; the member offers
 // one object per port (EtcdServer.kv, .cluster, ...). Requests and responses
 // are the generated wire messages: one shape per message at the boundary.
+import type { AuthInfo } from '../auth/index.js';
 import type {
   AlarmRequest,
   AlarmResponse,
+  AuthDisableResponse,
+  AuthEnableResponse,
+  AuthenticateRequest,
+  AuthenticateResponse,
+  AuthRoleAddRequest,
+  AuthRoleAddResponse,
+  AuthRoleDeleteRequest,
+  AuthRoleDeleteResponse,
+  AuthRoleGetRequest,
+  AuthRoleGetResponse,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleGrantPermissionResponse,
+  AuthRoleListResponse,
+  AuthRoleRevokePermissionRequest,
+  AuthRoleRevokePermissionResponse,
+  AuthUserAddRequest,
+  AuthUserAddResponse,
+  AuthUserChangePasswordRequest,
+  AuthUserChangePasswordResponse,
+  AuthUserDeleteRequest,
+  AuthUserDeleteResponse,
+  AuthUserGetRequest,
+  AuthUserGetResponse,
+  AuthUserGrantRoleRequest,
+  AuthUserGrantRoleResponse,
+  AuthUserListResponse,
+  AuthUserRevokeRoleRequest,
+  AuthUserRevokeRoleResponse,
   CompactionRequest,
   CompactionResponse,
   DefragmentResponse,
@@ -31,12 +60,16 @@ import type {
 import type { OpenStreamOptions, WatchStream } from '../watch/index.js';
 import type { Member } from './membership.js';
 
+/**
+ * `who` on a request: the caller's credentials (AuthPort.identify), undefined
+ * for none. Writes carry it through raft, where the auth stage checks it.
+ */
 export interface KvPort {
-  range(req: RangeRequest): Promise<RangeResponse>;
-  put(req: PutRequest): Promise<PutResponse>;
-  deleteRange(req: DeleteRangeRequest): Promise<DeleteRangeResponse>;
-  txn(req: TxnRequest): Promise<TxnResponse>;
-  compact(req: CompactionRequest): Promise<CompactionResponse>;
+  range(req: RangeRequest, who?: AuthInfo): Promise<RangeResponse>;
+  put(req: PutRequest, who?: AuthInfo): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest, who?: AuthInfo): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest, who?: AuthInfo): Promise<TxnResponse>;
+  compact(req: CompactionRequest, who?: AuthInfo): Promise<CompactionResponse>;
 }
 
 export interface ClusterPort {
@@ -63,8 +96,8 @@ export interface MaintenancePort {
 }
 
 export interface LeasePort {
-  grant(req: LeaseGrantRequest): Promise<LeaseGrantResponse>;
-  revoke(req: LeaseRevokeRequest): Promise<LeaseRevokeResponse>;
+  grant(req: LeaseGrantRequest, who?: AuthInfo): Promise<LeaseGrantResponse>;
+  revoke(req: LeaseRevokeRequest, who?: AuthInfo): Promise<LeaseRevokeResponse>;
   /** One keep-alive: the lease's TTL, or TTL 0 when it does not exist (etcd's stream answer). */
   keepAlive(id: bigint): Promise<LeaseKeepAliveResponse>;
   /** TTL -1 when the lease does not exist, as etcd answers. */
@@ -96,4 +129,47 @@ export interface HealthPort {
   /** The cluster version once this member has published itself, else undefined. */
   clusterVersion(): string | undefined;
   status(): StatusResponse;
+}
+
+/** etcd 3.5's AuthStatus answer (3.4 has no such RPC). */
+export interface AuthStatus {
+  header: ResponseHeader;
+  enabled: boolean;
+  authRevision: number;
+}
+
+/**
+ * Authentication and authorization (etcd's AuthStore as the API sees it).
+ * `who` is the caller as identify() found it (undefined: no credentials).
+ * Failures are AuthErrors or ServerErrors; the services translate them.
+ */
+export interface AuthPort {
+  /**
+   * Who a call's credentials stand for: its token (refused with "invalid auth
+   * token" when it is not valid here), else the common name of its verified
+   * client certificate, else nobody.
+   */
+  identify(creds: { token?: string | undefined; commonName?: string | undefined }): Promise<AuthInfo | undefined>;
+  /** Throws unless auth is off or `who` holds the root role (etcd's IsAdminPermitted). */
+  checkAdmin(who: AuthInfo | undefined): void;
+  /** Throws unless `who` may watch [key, rangeEnd). */
+  checkWatch(who: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void;
+  authEnable(who?: AuthInfo): Promise<AuthEnableResponse>;
+  authDisable(who?: AuthInfo): Promise<AuthDisableResponse>;
+  authStatus(): Promise<AuthStatus>;
+  /** Checks the password first; `identify` runs afterwards, as etcd resolves the caller's token only to propose. */
+  authenticate(req: AuthenticateRequest, identify: () => Promise<AuthInfo | undefined>): Promise<AuthenticateResponse>;
+  userAdd(req: AuthUserAddRequest, who?: AuthInfo): Promise<AuthUserAddResponse>;
+  userGet(req: AuthUserGetRequest, who?: AuthInfo): Promise<AuthUserGetResponse>;
+  userList(who?: AuthInfo): Promise<AuthUserListResponse>;
+  userDelete(req: AuthUserDeleteRequest, who?: AuthInfo): Promise<AuthUserDeleteResponse>;
+  userChangePassword(req: AuthUserChangePasswordRequest, who?: AuthInfo): Promise<AuthUserChangePasswordResponse>;
+  userGrantRole(req: AuthUserGrantRoleRequest, who?: AuthInfo): Promise<AuthUserGrantRoleResponse>;
+  userRevokeRole(req: AuthUserRevokeRoleRequest, who?: AuthInfo): Promise<AuthUserRevokeRoleResponse>;
+  roleAdd(req: AuthRoleAddRequest, who?: AuthInfo): Promise<AuthRoleAddResponse>;
+  roleGet(req: AuthRoleGetRequest, who?: AuthInfo): Promise<AuthRoleGetResponse>;
+  roleList(who?: AuthInfo): Promise<AuthRoleListResponse>;
+  roleDelete(req: AuthRoleDeleteRequest, who?: AuthInfo): Promise<AuthRoleDeleteResponse>;
+  roleGrantPermission(req: AuthRoleGrantPermissionRequest, who?: AuthInfo): Promise<AuthRoleGrantPermissionResponse>;
+  roleRevokePermission(req: AuthRoleRevokePermissionRequest, who?: AuthInfo): Promise<AuthRoleRevokePermissionResponse>;
 }

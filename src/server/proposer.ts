@@ -1,8 +1,11 @@
 // Proposing a request through raft and waiting for the result of applying it.
 // Typed end to end: propose({ kind: 'put', req }) resolves with a PutResult
 // (ops.ts); the applier hands each result to the waiter of the same kind.
+
+import type { AuthInfo } from '../auth/index.js';
 import type { Logger } from '../log/types.js';
 import type { RawNode } from '../raft/index.js';
+import type { Clock } from '../runtime/clock.js';
 import { Errors, toServerError } from './errors.js';
 import { encodeInternalRequest } from './internal-request.js';
 import type { MemberState } from './member-state.js';
@@ -21,6 +24,7 @@ export interface ProposerDeps {
   log: Logger;
   maxRequestBytes: number;
   requestTimeoutMs: number;
+  clock: Clock;
   appliedIndex(): number;
   /** Makes the ready loop pick up the proposal now. */
   wake(): void;
@@ -36,7 +40,8 @@ export class Proposer {
     });
   }
 
-  async propose<O extends InternalOp>(op: O): Promise<ResultOf<O>> {
+  /** `auth`: who asks (etcd's request header); the auth stage checks it when the entry is applied. */
+  async propose<O extends InternalOp>(op: O, auth?: AuthInfo): Promise<ResultOf<O>> {
     const d = this.d;
     if (d.stopped()) throw Errors.stopped();
     const id = d.ids.next();
@@ -46,12 +51,12 @@ export class Proposer {
       const cc = { ...op.req, id };
       submit = () => d.node.proposeConfChange(cc);
     } else {
-      const data = encodeInternalRequest({ id, op });
+      const data = encodeInternalRequest(auth === undefined ? { id, op } : { id, op, auth });
       if (data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
       submit = () => d.node.propose(data);
     }
     if (d.state.commitIndex - d.appliedIndex() > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
-    const deadline = Date.now() + d.requestTimeoutMs;
+    const deadline = d.clock.now() + d.requestTimeoutMs;
     if (!d.state.hasLeader()) await this.waitForLeader(deadline);
     let pending: Promise<ResultOf<O>>;
     try {
@@ -69,27 +74,26 @@ export class Proposer {
       throw Errors.timeout();
     }
     d.wake();
-    const timer = setTimeout(() => d.waits.fail(id, Errors.timeout()), Math.max(0, deadline - Date.now()));
+    const timer = d.clock.after(Math.max(0, deadline - d.clock.now()), () =>
+      d.waits.fail(id, Errors.timeout()),
+    );
     try {
       return await pending;
     } catch (err) {
       throw toServerError(err);
     } finally {
-      clearTimeout(timer);
+      timer.cancel();
     }
   }
 
   private waitForLeader(deadline: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => {
-          this.leaderWaiters = this.leaderWaiters.filter((w) => w !== onLeader);
-          reject(Errors.timeout());
-        },
-        Math.max(0, deadline - Date.now()),
-      );
+      const timer = this.d.clock.after(Math.max(0, deadline - this.d.clock.now()), () => {
+        this.leaderWaiters = this.leaderWaiters.filter((w) => w !== onLeader);
+        reject(Errors.timeout());
+      });
       const onLeader = (): void => {
-        clearTimeout(timer);
+        timer.cancel();
         resolve();
       };
       this.leaderWaiters.push(onLeader);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { nopLogger } from '../log/index.js';
 import type { MemoryStorage, RawNode } from '../raft/index.js';
 import { type Entry, EntryType, MessageType, type Ready } from '../raft/types.js';
+import { realClock } from '../runtime/clock.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import type { Applier } from './applier.js';
 import type { KvBackend } from './backend.js';
@@ -99,6 +100,7 @@ test('a Ready is persisted before its messages go out and its entries are applie
     snapshotIndex: 0,
     onSoftState: () => undefined,
     onHardState: () => undefined,
+    clock: realClock,
     onFatal: (err) => {
       throw err;
     },
@@ -193,6 +195,7 @@ function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
     snapshotIndex: 0,
     onSoftState: () => undefined,
     onHardState: () => undefined,
+    clock: realClock,
     onFatal: (err) => fatal.push(err),
   });
   return { loop, events, fatal };

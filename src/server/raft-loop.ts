@@ -14,9 +14,11 @@
 // fdatasync among all saves queued behind the one in flight (group commit).
 // A Ready carrying a snapshot is a barrier: it waits for every earlier stage
 // and nothing after it starts until it is done.
+
 import type { Logger } from '../log/types.js';
 import type { MemoryStorage, RawNode } from '../raft/index.js';
 import type { HardState, Message, Ready, Snapshot, SoftState } from '../raft/types.js';
+import type { Clock, Timer } from '../runtime/clock.js';
 import type { AppliedIndexWaiters } from './applied-wait.js';
 import type { Applier } from './applier.js';
 import type { KvBackend } from './backend.js';
@@ -47,6 +49,7 @@ export interface RaftLoopOptions {
   transport: Transport;
   log: Logger;
   tickMs: number;
+  clock: Clock;
   snapshotCount: number;
   /** Entries kept in memory behind a snapshot so a slow follower can catch up without one. */
   snapshotCatchUpEntries: number;
@@ -73,7 +76,7 @@ export class RaftLoop {
   private barrier = false;
   private scheduled = false;
   private inFlight = 0;
-  private tickTimer: NodeJS.Timeout | undefined;
+  private tickTimer: Timer | undefined;
   private snapshotIndex: number;
   private reads: ReadIndexBatcher | undefined;
   /** Settles when the stage of the newest Ready taken has finished (stages finish in order). */
@@ -88,10 +91,10 @@ export class RaftLoop {
   }
 
   start(): void {
-    this.tickTimer = setInterval(() => {
+    this.tickTimer = this.o.clock.every(this.o.tickMs, () => {
       this.o.node.tick();
       this.wake();
-    }, this.o.tickMs);
+    });
     this.wake();
   }
 
@@ -104,7 +107,7 @@ export class RaftLoop {
   wake(): void {
     if (this.scheduled || !this.canTake()) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.o.clock.soon(() => {
       this.scheduled = false;
       this.pump();
     });
@@ -127,7 +130,7 @@ export class RaftLoop {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.tickTimer !== undefined) clearInterval(this.tickTimer);
+    this.tickTimer?.cancel();
     await this.tail;
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { realClock } from '../runtime/clock.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import { ReadIndexBatcher } from './read-index.js';
 
@@ -7,6 +8,7 @@ function batcher(requests: Uint8Array[], timeoutMs = 1000): ReadIndexBatcher {
   return new ReadIndexBatcher(
     {
       request: (ctx) => requests.push(ctx),
+      clock: realClock,
       retryMs: 10_000,
       timeoutMs,
       maxQueued: 4,

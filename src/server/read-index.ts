@@ -4,7 +4,9 @@
 // the applied index reaches it. A leader that has not yet committed an entry
 // in its term drops ReadIndex requests silently, so a round re-sends its
 // request periodically until it is answered or times out.
+
 import type { ReadState } from '../raft/types.js';
+import type { Clock, Timer } from '../runtime/clock.js';
 
 interface PendingRead {
   resolve(index: number): void;
@@ -15,8 +17,8 @@ interface Round {
   ctx: Uint8Array;
   key: string;
   reads: PendingRead[];
-  retryTimer: NodeJS.Timeout;
-  deadlineTimer: NodeJS.Timeout;
+  retryTimer: Timer;
+  deadlineTimer: Timer;
 }
 
 export interface ReadIndexOptions {
@@ -27,6 +29,7 @@ export interface ReadIndexOptions {
   maxQueued: number;
   makeTimeoutError(): Error;
   makeTooManyError(): Error;
+  clock: Clock;
 }
 
 function ctxKey(ctx: Uint8Array): string {
@@ -89,8 +92,8 @@ export class ReadIndexBatcher {
       ctx,
       key: ctxKey(ctx),
       reads,
-      retryTimer: setInterval(() => this.opts.request(ctx), this.opts.retryMs),
-      deadlineTimer: setTimeout(() => this.timeoutRound(round), this.opts.timeoutMs),
+      retryTimer: this.opts.clock.every(this.opts.retryMs, () => this.opts.request(ctx)),
+      deadlineTimer: this.opts.clock.after(this.opts.timeoutMs, () => this.timeoutRound(round)),
     };
     this.round = round;
     this.opts.request(ctx);
@@ -106,8 +109,8 @@ export class ReadIndexBatcher {
   private finishRound(): void {
     const r = this.round;
     if (r === undefined) return;
-    clearInterval(r.retryTimer);
-    clearTimeout(r.deadlineTimer);
+    r.retryTimer.cancel();
+    r.deadlineTimer.cancel();
     this.round = undefined;
   }
 }

@@ -15,6 +15,7 @@ import { MemberHttpHandler } from '../peer/member-handler.js';
 import { RaftHttpHandler } from '../peer/raft-handler.js';
 import { PeerTransport } from '../peer/transport.js';
 import { type ConfChange, ConfChangeType, NONE, type Snapshot, StateType } from '../raft/types.js';
+import { type Clock, realClock, sleep, type Timer, withTimeout } from '../runtime/clock.js';
 import { AlarmStore } from './alarms.js';
 import { AppliedEvents } from './applied-events.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
@@ -23,9 +24,10 @@ import { QuotaStage, StoreStage } from './apply-stages.js';
 import type { BootedStorage } from './bootstrap.js';
 import type { CoordinationKv } from './coordination/types.js';
 import { DefragGate } from './defrag-gate.js';
-import { Errors, type ServerError } from './errors.js';
+import { Errors } from './errors.js';
 import { LeaseStage } from './lease-stage.js';
 import { MemberCluster } from './member-cluster.js';
+import { MemberAuth } from './member-auth.js';
 import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
@@ -34,7 +36,15 @@ import { MemberSnapshots } from './member-snapshots.js';
 import { MemberState } from './member-state.js';
 import { MemberWatch } from './member-watch.js';
 import type { OpHandlers } from './ops.js';
-import type { ClusterPort, HealthPort, KvPort, LeasePort, MaintenancePort, WatchPort } from './ports.js';
+import type {
+  AuthPort,
+  ClusterPort,
+  HealthPort,
+  KvPort,
+  LeasePort,
+  MaintenancePort,
+  WatchPort,
+} from './ports.js';
 import { Proposer } from './proposer.js';
 import { BackendQuota } from './quota.js';
 import { RaftLoop } from './raft-loop.js';
@@ -64,6 +74,8 @@ export class EtcdServer {
   readonly health: HealthPort;
   readonly lease: LeasePort;
   readonly watch: WatchPort;
+  readonly auth: AuthPort;
+  private readonly memberAuth: MemberAuth;
   /** The member's KV, watches and leases as the in-member lock and election recipes use them. */
   readonly coordination: CoordinationKv;
   private readonly memberWatch: MemberWatch;
@@ -82,7 +94,9 @@ export class EtcdServer {
   private published = false;
   private readonly readyPromise: Promise<void>;
   private resolveReady: () => void = () => undefined;
-  private fastElectionTimer: NodeJS.Timeout | undefined;
+  private fastElectionTimer: Timer | undefined;
+  /** Time as this member sees it (virtual under the simulator). */
+  readonly clock: Clock;
   /** Member-to-member messages (etcd's rafthttp wire). */
   readonly transport: PeerTransport;
   private readonly peers: MemberPeers;
@@ -94,8 +108,9 @@ export class EtcdServer {
     private readonly log: Logger,
     private readonly boot: BootedStorage,
     private readonly onFatal: (err: Error) => void,
-    options: { peerTls?: PeerDialTls } = {},
+    options: { peerTls?: PeerDialTls; clock?: Clock } = {},
   ) {
+    this.clock = options.clock ?? realClock;
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
     const hs = boot.storage.initialState().hardState;
@@ -107,6 +122,8 @@ export class EtcdServer {
     // A put naming an unknown lease fails at apply time with "requested lease not found", as etcd's.
     boot.backend.setLeaseChecker((id) => this.lessor.has(id));
     this.appliedWaiters = new AppliedIndexWaiters(MAX_QUEUED_READS, boot.appliedIndex);
+    this.memberAuth = this.buildAuth();
+    this.auth = this.memberAuth;
     this.peers = new MemberPeers({
       memberId: boot.memberId,
       node: boot.node,
@@ -118,6 +135,7 @@ export class EtcdServer {
       wake: () => this.loop.wake(),
       onRemoved: (reason) => this.removed(reason),
       requestTimeoutMs: this.requestTimeoutMs,
+      clock: this.clock,
       versionJson: () =>
         JSON.stringify({
           etcdserver: ETCD_SERVER_VERSION,
@@ -163,6 +181,7 @@ export class EtcdServer {
           }
         },
         onConfChange: (cc) => this.onConfChangeApplied(cc),
+        beforeApply: (req) => this.memberAuth.beforeApply(req),
       },
       boot.appliedIndex,
       boot.confState,
@@ -179,6 +198,7 @@ export class EtcdServer {
       transport: this.transport,
       log,
       tickMs: cfg.heartbeatIntervalMs,
+      clock: this.clock,
       snapshotCount: cfg.snapshotCount,
       snapshotCatchUpEntries: cfg.snapshotCatchUpEntries,
       maxSnapshots: cfg.maxSnapshots,
@@ -195,15 +215,16 @@ export class EtcdServer {
           this.loop.wake();
         },
         retryMs: READ_INDEX_RETRY_MS,
+        clock: this.clock,
         timeoutMs: this.requestTimeoutMs,
         maxQueued: MAX_QUEUED_READS,
         makeTimeoutError: () => Errors.timeout(),
         makeTooManyError: () => Errors.tooManyRequests(),
       },
-      (boot.memberId << 16n) ^ BigInt(Date.now() & 0xffff),
+      (boot.memberId << 16n) ^ BigInt(this.clock.now() & 0xffff),
     );
     this.loop.setReadBatcher(this.reads);
-    const ids = new RequestIdGenerator(boot.memberId, Date.now());
+    const ids = new RequestIdGenerator(boot.memberId, this.clock.now());
     this.proposer = new Proposer({
       node: boot.node,
       state: this.state,
@@ -212,6 +233,7 @@ export class EtcdServer {
       log,
       maxRequestBytes: cfg.maxRequestBytes,
       requestTimeoutMs: this.requestTimeoutMs,
+      clock: this.clock,
       appliedIndex: () => this.applier.appliedIndex,
       wake: () => this.loop.wake(),
       stopped: () => this.stopped,
@@ -227,6 +249,8 @@ export class EtcdServer {
       defrag,
       linearizableBarrier: barrier,
     });
+    // Ranges and read-only txns skip raft: their permissions are checked on the way in.
+    this.kv = this.memberAuth.guardReads(this.kv);
     this.maintenance = new MemberMaintenance({
       state: this.state,
       proposer: this.proposer,
@@ -243,6 +267,7 @@ export class EtcdServer {
       },
       requestTimeoutMs: this.requestTimeoutMs,
       tickMs: cfg.heartbeatIntervalMs,
+      clock: this.clock,
       exclusive: (fn) => this.loop.exclusive(fn),
     });
     this.memberCluster = new MemberCluster({
@@ -254,7 +279,7 @@ export class EtcdServer {
       activeSince: (id) => this.transport.activeSince(id),
       raftStatus: () => boot.node.status(),
       forwardPromote: (leader, id) => this.peers.forwardPromote(leader, id),
-      nowMs: () => Date.now(),
+      nowMs: () => this.clock.now(),
     });
     this.cluster = this.memberCluster;
     this.health = this.buildHealth();
@@ -265,9 +290,11 @@ export class EtcdServer {
       ids,
       log,
       currentRevision: () => boot.backend.currentRevision(),
-      nowMs: () => performance.now(),
+      nowMs: () => this.clock.monotonic(),
+      clock: this.clock,
       promoteExtendMs: cfg.electionTimeoutMs,
       leader: this.peers.leaderLessor,
+      expiryRevoker: () => this.memberAuth.rootCredentials(),
     });
     this.lease = this.memberLease;
     this.memberWatch = new MemberWatch({
@@ -276,6 +303,7 @@ export class EtcdServer {
       events: this.appliedEvents,
       maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       progressIntervalMs: cfg.experimentalWatchProgressNotifyIntervalMs,
+      clock: this.clock,
     });
     this.watch = this.memberWatch;
     this.coordination = {
@@ -293,7 +321,7 @@ export class EtcdServer {
     });
   }
 
-  /** quota → lease → store, in etcd's order (the auth stage joins with the auth work). */
+  /** quota → auth → lease → store, in etcd's order. */
   private buildStages(): OpHandlers {
     const store = new StoreStage({
       backend: this.boot.backend,
@@ -301,9 +329,27 @@ export class EtcdServer {
       alarms: this.alarms,
       events: this.appliedEvents,
     });
-    const lease = new LeaseStage(store, this.lessor, this.boot.backend, () => performance.now());
+    const lease = new LeaseStage(store, this.lessor, this.boot.backend, () => this.clock.monotonic());
     this.appliedEvents.subscribe(lease.onApplied);
-    return new QuotaStage(lease, this.alarms);
+    const auth = this.memberAuth.stage(lease, this.lessor, this.boot.backend);
+    return new QuotaStage(auth, this.alarms);
+  }
+
+  /** Users, roles and tokens (--auth-token, --auth-token-ttl, --bcrypt-cost); the backend holds the state. */
+  private buildAuth(): MemberAuth {
+    return new MemberAuth({
+      cfg: this.cfg,
+      backend: this.boot.backend,
+      log: this.log,
+      clock: this.clock,
+      propose: (op, who) => this.proposer.propose(op, who),
+      header: (revision) => this.state.header(revision),
+      currentRevision: () => this.boot.backend.currentRevision(),
+      linearizableBarrier: () => this.linearizableBarrier(),
+      appliedIndex: () => this.applier.appliedIndex,
+      waitApplied: (index) =>
+        withTimeout(this.clock, this.appliedWaiters.wait(index), this.requestTimeoutMs, Errors.timeoutWaitApplied),
+    });
   }
 
   /** Leases from the backend's "lease" bucket, attachments from the live keys that name one. */
@@ -369,7 +415,7 @@ export class EtcdServer {
       isLearner: () => this.boot.membership.get(this.memberId)?.isLearner === true,
       onLeaderChange: (listener) => this.state.onLeaderChange((leader) => listener(leader !== NONE)),
       probe: (timeoutMs) =>
-        withTimeout(this.linearizableBarrier(), timeoutMs, Errors.timeout).then(
+        withTimeout(this.clock, this.linearizableBarrier(), timeoutMs, Errors.timeout).then(
           () => true,
           () => false,
         ),
@@ -385,12 +431,12 @@ export class EtcdServer {
     }
     this.peers.start();
     this.loop.start();
-    this.fastElectionTimer = setInterval(
-      () => this.maybeFastElect(),
-      Math.min(50, this.cfg.heartbeatIntervalMs),
+    this.fastElectionTimer = this.clock.every(Math.min(50, this.cfg.heartbeatIntervalMs), () =>
+      this.maybeFastElect(),
     );
     this.memberLease.start();
     this.memberWatch.start();
+    this.memberAuth.start();
     void this.publish();
     return this.readyPromise;
   }
@@ -405,7 +451,7 @@ export class EtcdServer {
     const st = this.boot.node.status();
     // raft's commit index covers the bootstrap entries of a fresh member too.
     if (this.applier.appliedIndex < Math.max(this.commitAtStart, st.hardState.commit)) return;
-    clearInterval(this.fastElectionTimer);
+    this.fastElectionTimer?.cancel();
     const voters = st.confState.voters;
     if (voters.length === 1 && voters[0] === this.memberId && st.softState.state !== StateType.Leader) {
       this.boot.node.campaign();
@@ -429,7 +475,12 @@ export class EtcdServer {
   async linearizableBarrier(): Promise<void> {
     if (this.stopped) throw Errors.stopped();
     const index = await this.reads.readIndex();
-    await withTimeout(this.appliedWaiters.wait(index), this.requestTimeoutMs, Errors.timeoutWaitApplied);
+    await withTimeout(
+      this.clock,
+      this.appliedWaiters.wait(index),
+      this.requestTimeoutMs,
+      Errors.timeoutWaitApplied,
+    );
   }
 
   /** Proposes a compaction (the auto-compactor's way in). */
@@ -463,7 +514,7 @@ export class EtcdServer {
           error: (err as Error).message,
         });
         // Failures that come back at once (a dropped proposal) must not spin.
-        await new Promise((resolve) => setTimeout(resolve, PUBLISH_RETRY_MS));
+        await sleep(this.clock, PUBLISH_RETRY_MS);
       }
     }
   }
@@ -503,10 +554,13 @@ export class EtcdServer {
     if (cc.nodeId === this.memberId) {
       if (cc.type === ConfChangeType.RemoveNode) {
         // etcd gives the removal a second to reach the others before stopping.
-        setTimeout(
-          () => this.removed('the member has been permanently removed from the cluster'),
+        this.clock.after(
           1000,
-        ).unref();
+          () => this.removed('the member has been permanently removed from the cluster'),
+          {
+            unref: true,
+          },
+        );
       }
       return;
     }
@@ -541,9 +595,10 @@ export class EtcdServer {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.fastElectionTimer);
+    this.fastElectionTimer?.cancel();
     this.memberLease.stop();
     this.memberWatch.stop();
+    this.memberAuth.stop();
     this.peers.stop();
     this.transport.stop();
     this.reads.stop(Errors.stopped());
@@ -554,20 +609,4 @@ export class EtcdServer {
     await this.boot.backend.close();
     await this.boot.wal.close();
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, makeErr: () => ServerError): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(makeErr()), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }

@@ -30,6 +30,7 @@ export class WaitRegistry {
     clusterVersionSet: new Map(),
     v2Request: new Map(),
     confChange: new Map(),
+    auth: new Map(),
   };
   /** Every pending id and its kind: ids are unique across kinds. */
   private readonly kinds = new Map<bigint, OpKind>();
