@@ -19,32 +19,15 @@
 // etcd-ts/etcd (above 1 means etcd-ts uses more; one run, not a median). lease-keepalive rows are keep-alives per second.
 // A server that fails a workload (or does not start) gets a FAILED cell and
 // its error; the run goes on.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { WatchRequest, WatchResponse } from '../src/pb/etcdserverpb/rpc.js';
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const benchSource = resolve(repoRoot, '..', 'shared', 'tools', 'etcdbench');
-const benchBinary = join(repoRoot, 'bench', 'out', 'etcdbench');
-
-interface Figures {
-  ops_per_s: number;
-  p50_ms: number;
-  p99_ms: number;
-}
-
-interface BenchResult extends Figures {
-  errors: number;
-  /** etcdbench watch: the puts' own figures. */
-  put?: Figures;
-  /** etcdbench watch: expected_events, lost_events, watch_setup_s. */
-  extra?: { expected_events?: number; lost_events?: number; watch_setup_s?: number };
-}
+import { type BenchResult, buildEtcdbench, etcdTsMain, failureText, runBench } from './lib/etcdbench.js';
+import { freePort, settledRss, sleep, waitHealthy } from './lib/proc.js';
+import { cells, fmt, notes, outcome } from './lib/stats.js';
 
 /** A run of etcdbench, or idle watchers opened from this process (memory per watcher). */
 type Workload =
@@ -78,33 +61,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
-}
-
-function buildEtcdbench(): void {
-  // Rebuild when the source is newer (an older binary may lack the watch and lease-keepalive commands).
-  if (
-    existsSync(benchBinary) &&
-    statSync(benchBinary).mtimeMs >= statSync(join(benchSource, 'main.go')).mtimeMs
-  )
-    return;
-  console.log(`building etcdbench from ${benchSource} ...`);
-  execFileSync('go', ['build', '-o', benchBinary, '.'], {
-    cwd: benchSource,
-    stdio: 'inherit',
-    env: { ...process.env, GO111MODULE: 'off', GOFLAGS: '', GOPATH: '/usr/share/gocode' },
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 interface Running {
@@ -148,20 +104,6 @@ async function startServer(bin: string[], label: string): Promise<Running> {
   return running;
 }
 
-async function waitHealthy(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${url} did not become healthy`);
-}
-
 function stopServer(r: Running): void {
   try {
     if (r.proc.pid) process.kill(-r.proc.pid, 'SIGKILL');
@@ -169,48 +111,6 @@ function stopServer(r: Running): void {
     // already gone
   }
   rmSync(r.dataDir, { recursive: true, force: true });
-}
-
-function runBench(endpoint: string, args: string[]): BenchResult {
-  const out = execFileSync(benchBinary, [`--endpoints=${endpoint}`, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 16 << 20,
-    timeout: 600_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const last = out.trim().split('\n').pop() ?? '{}';
-  const r = JSON.parse(last) as BenchResult;
-  if (typeof r.ops_per_s !== 'number') throw new Error(`no figures in etcdbench output: ${last}`);
-  return r;
-}
-
-/** The gist of a failure: etcdbench's own message (stderr) if there is one. */
-function failureText(err: unknown): string {
-  const e = err as { stderr?: unknown; message?: unknown };
-  const stderr = typeof e.stderr === 'string' ? e.stderr.trim() : '';
-  const text = stderr !== '' ? stderr.split('\n').slice(-2).join(' / ') : String(e.message ?? err);
-  return text.length > 240 ? `${text.slice(0, 237)}...` : text;
-}
-
-/** VmRSS of a process, in bytes (Linux /proc). */
-function rssBytes(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-/** The median of three RSS samples 300 ms apart (a GC can land on any one sample). */
-async function settledRss(pid: number): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    if (i > 0) await sleep(300);
-    xs.push(rssBytes(pid));
-  }
-  return median(xs);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /**
@@ -356,62 +256,6 @@ function workloads(quick: boolean, idle: number | undefined): Workload[] {
   ];
 }
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function medianResult(rs: BenchResult[]): BenchResult {
-  const out: BenchResult = {
-    ops_per_s: median(rs.map((r) => r.ops_per_s)),
-    p50_ms: median(rs.map((r) => r.p50_ms)),
-    p99_ms: median(rs.map((r) => r.p99_ms)),
-    errors: rs.reduce((n, r) => n + r.errors, 0),
-  };
-  const puts = rs.flatMap((r) => (r.put === undefined ? [] : [r.put]));
-  if (puts.length > 0) {
-    out.put = {
-      ops_per_s: median(puts.map((p) => p.ops_per_s)),
-      p50_ms: median(puts.map((p) => p.p50_ms)),
-      p99_ms: median(puts.map((p) => p.p99_ms)),
-    };
-  }
-  if (rs.some((r) => r.extra?.lost_events !== undefined)) {
-    out.extra = {
-      lost_events: rs.reduce((n, r) => n + (r.extra?.lost_events ?? 0), 0),
-      expected_events: rs.reduce((n, r) => n + (r.extra?.expected_events ?? 0), 0),
-    };
-  }
-  return out;
-}
-
-function fmt(x: number, digits = 0): string {
-  return x.toFixed(digits).padStart(9);
-}
-
-/** One server's outcome of a workload: the medians of its successful runs, or why it failed. */
-type Outcome = { ok: BenchResult; failedRuns: number; failure?: string } | { failure: string };
-
-function cells(o: Outcome, opsWidth: number): string {
-  if ('ok' in o)
-    return `${fmt(o.ok.ops_per_s).padStart(opsWidth)}  ${fmt(o.ok.p50_ms, 2)} ${fmt(o.ok.p99_ms, 2)}`;
-  return 'FAILED'.padStart(opsWidth + 21);
-}
-
-function notes(label: string, o: Outcome): string[] {
-  const out: string[] = [];
-  if (!('ok' in o)) out.push(`${label} FAILED: ${o.failure}`);
-  else {
-    if (o.failedRuns > 0) out.push(`${label}: ${o.failedRuns} run(s) failed (${o.failure})`);
-    if (o.ok.errors > 0) out.push(`${label} errors ${o.ok.errors}`);
-    if (o.ok.extra?.lost_events !== undefined)
-      out.push(`${label} lost ${o.ok.extra.lost_events}/${o.ok.extra.expected_events} events`);
-    if (o.ok.put !== undefined) out.push(`${label} put p99 ${o.ok.put.p99_ms.toFixed(2)} ms`);
-  }
-  return out;
-}
-
 /** A server that could not be started: every workload on it fails with this reason. */
 interface Server {
   label: 'etcd' | 'etcd-ts';
@@ -434,16 +278,6 @@ function benchOn(server: Server, args: string[]): BenchResult | Error {
   } catch (err) {
     return new Error(failureText(err));
   }
-}
-
-function outcome(results: (BenchResult | Error)[]): Outcome {
-  const ok = results.filter((r): r is BenchResult => !(r instanceof Error));
-  const failed = results.filter((r): r is Error => r instanceof Error);
-  const failure = failed[0]?.message;
-  if (ok.length === 0) return { failure: failure ?? 'no runs' };
-  return failure === undefined
-    ? { ok: medianResult(ok), failedRuns: 0 }
-    : { ok: medianResult(ok), failedRuns: failed.length, failure };
 }
 
 /**
@@ -486,7 +320,7 @@ async function idleRow(
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   buildEtcdbench();
-  const ours = [process.execPath, join(repoRoot, 'dist', 'src', 'cmd', 'etcd', 'main.js')];
+  const ours = [process.execPath, etcdTsMain];
   let list = workloads(opts.quick, opts.idleWatchers);
   if (opts.only)
     list = list.filter((w) => opts.only!.some((o) => w.name === o || w.name.startsWith(`${o} `)));

@@ -3,14 +3,23 @@
 // short command resolving and reading the ~100 small modules one by one
 // (docs/decisions/0009-etcdctl-bundle.md). bin/etcdctl prefers the bundle and
 // falls back to the module tree when it is missing.
+// Packages with native code (LMDB, crc32c) cannot be bundled: they stay imports
+// of node_modules, and the snapshot file commands that need them are loaded on
+// demand (a chunk under dist/bundle/chunks/), so other commands never load them.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+rmSync('dist/bundle', { recursive: true, force: true });
 await build({
-  entryPoints: ['dist/src/cmd/etcdctl/main.js'],
+  entryPoints: { etcdctl: 'dist/src/cmd/etcdctl/main.js' },
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: 'dist/bundle/etcdctl.mjs',
+  outdir: 'dist/bundle',
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  external: ['lmdb', '@node-rs/*'],
   logLevel: 'warning',
 });

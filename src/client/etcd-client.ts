@@ -11,7 +11,7 @@ import { LockDefinition } from '../pb/v3lockpb/v3lock.js';
 import { Channel } from './channel.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { type BidiCall, deadlineError, type Metadata } from './grpc-call.js';
-import { GrpcCode, GrpcError } from './grpc-status.js';
+import { AuthenticationFailed, GrpcCode, GrpcError } from './grpc-status.js';
 import { type CallOptions, makeStub, type RawCaller, type ServiceStub } from './service-stub.js';
 import type { TlsOptions } from './tls-options.js';
 
@@ -31,6 +31,9 @@ export interface EtcdClientOptions {
 const BACKOFF_START_MS = 25;
 const BACKOFF_MAX_MS = 500;
 const INVALID_TOKEN = 'etcdserver: invalid auth token';
+/** Sent for calls without a token while auth is on: credentials we have are worth trying then. */
+const USER_EMPTY = 'etcdserver: user name is empty';
+const AUTH_NOT_ENABLED = 'etcdserver: authentication is not enabled';
 
 /**
  * etcd v3 client over HTTP/2. Calls go to the endpoint that last worked;
@@ -129,7 +132,8 @@ export class EtcdClient implements RawCaller {
       } catch (e) {
         if (!(e instanceof GrpcError)) throw e;
         this.options.onAttemptFailed?.({ endpoint: channel.endpoint, attempt: attemptNo++, error: e });
-        if (e.details === INVALID_TOKEN && this.options.username !== undefined && !reauthenticated) {
+        const staleCredentials = e.details === INVALID_TOKEN || e.details === USER_EMPTY;
+        if (staleCredentials && this.options.username !== undefined && !reauthenticated) {
           reauthenticated = true;
           this.token = undefined;
           continue;
@@ -157,13 +161,20 @@ export class EtcdClient implements RawCaller {
       return { ...extra };
     if (this.token === undefined) {
       const idx = this.channels.indexOf(channel);
-      const reply = await this.auth.authenticate(
-        { name: this.options.username, password: this.options.password ?? '' },
-        { ...options, endpoint: idx },
-      );
-      this.token = reply.token;
+      try {
+        const reply = await this.auth.authenticate(
+          { name: this.options.username, password: this.options.password ?? '' },
+          { ...options, endpoint: idx },
+        );
+        this.token = reply.token;
+      } catch (e) {
+        if (!(e instanceof GrpcError)) throw e;
+        // As etcd's Go client: with auth off, credentials are not an error; calls go without a token.
+        if (e.details !== AUTH_NOT_ENABLED) throw new AuthenticationFailed(e);
+        this.token = '';
+      }
     }
-    return { ...extra, token: this.token };
+    return this.token === '' ? { ...extra } : { ...extra, token: this.token };
   }
 }
 

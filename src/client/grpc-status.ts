@@ -49,4 +49,16 @@ export class GrpcError extends Error {
   }
 }
 
+/**
+ * The client could not authenticate with its configured user and password
+ * (etcd's Go client fails to connect then, and etcdctl exits as for a bad
+ * connection).
+ */
+export class AuthenticationFailed extends GrpcError {
+  constructor(cause: GrpcError) {
+    super(cause.code, cause.details, cause.notSent);
+    this.name = 'AuthenticationFailed';
+  }
+}
+
 export { decodeGrpcMessage, encodeGrpcMessage };

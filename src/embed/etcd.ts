@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { GrpcServer } from '../api/grpc/server.js';
+import { createV2Handler } from '../api/http/v2/index.js';
 import type { ClientListener } from '../api/listener.js';
 import { registerServices } from '../api/services/index.js';
 import type { ServerConfig } from '../config/types.js';
@@ -123,7 +124,11 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     },
     dialTls === undefined ? {} : { peerTls: dialTls },
   );
-  const http = createHttpHandler(server.health, log);
+  const http = createHttpHandler(
+    server.health,
+    log,
+    cfg.enableV2 ? createV2Handler(server.v2, log) : undefined,
+  );
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     http2Fallback: http,

@@ -11,13 +11,15 @@ import {
   type VersionSource,
 } from '../api/http/index.js';
 import { writeGoHttpError } from '../api/http/types.js';
+import type { V2Handler } from '../api/http/v2/index.js';
 import type { Logger } from '../log/types.js';
 import type { HealthPort } from '../server/ports.js';
 import { metricsText } from './metrics.js';
 
 export type HttpHandler = (req: HttpRequestLike, res: HttpResponseLike) => void;
 
-export function createHttpHandler(member: HealthPort, log: Logger): HttpHandler {
+/** `v2`: the v2 API (--enable-v2); without it /v2/... is 404 page not found, as in etcd 3.4. */
+export function createHttpHandler(member: HealthPort, log: Logger, v2?: V2Handler): HttpHandler {
   const health: HealthSource = {
     hasLeader: () => member.hasLeader(),
     alarms: () => [],
@@ -43,6 +45,7 @@ export function createHttpHandler(member: HealthPort, log: Logger): HttpHandler 
       });
       return;
     }
+    if (v2?.(req, res) === true) return;
     writeGoHttpError(res, 404, '404 page not found');
   };
 }

@@ -11,8 +11,11 @@
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase, type TransactionFlags } from 'lmdb';
 import { assertInvariant } from './errors.js';
-import { BackendReadView } from './read-view.js';
+import { type BackendReadView, LmdbReadView } from './read-view.js';
 import { decodeRevision, encodeRevision, type Revision, revisionLowerBound } from './revision.js';
+import type { MetaName, StoreBackend, StoredRecord } from './store-backend.js';
+
+export type { MetaName, StoredRecord } from './store-backend.js';
 
 export interface BackendOptions {
   /** Commit once the batch holds this many records (checked between entries). */
@@ -23,15 +26,7 @@ export interface BackendOptions {
 
 export const DEFAULT_BACKEND_OPTIONS: BackendOptions = { batchLimit: 10_000, batchIntervalMs: 100 };
 
-export type MetaName = 'consistent_index' | 'scheduledCompactRev' | 'finishedCompactRev';
-
 interface PendingRecord {
-  rev: Revision;
-  tombstone: boolean;
-  value: Uint8Array;
-}
-
-export interface StoredRecord {
   rev: Revision;
   tombstone: boolean;
   value: Uint8Array;
@@ -63,7 +58,7 @@ function encodeMeta(value: number): Buffer {
   return b;
 }
 
-export class Backend {
+export class Backend implements StoreBackend {
   private pending: PendingRecord[] = [];
   private pendingByMain = new Map<number, PendingRecord[]>();
   private pendingMeta = new Map<MetaName, number>();
@@ -259,9 +254,9 @@ export class Backend {
    */
   readView(): BackendReadView {
     this.commit();
-    const names = BackendReadView.auxBucketNames(this.root);
+    const names = LmdbReadView.auxBucketNames(this.root);
     const aux = new Map(names.map((name) => [name, this.auxDb(name)] as const));
-    return new BackendReadView(this.root, this.keys, this.meta, aux);
+    return new LmdbReadView(this.root, this.keys, this.meta, aux);
   }
 
   /**
@@ -330,6 +325,16 @@ export class Backend {
     fs.rmSync(`${sourcePath}-lock`, { force: true });
     fs.rmSync(`${this.path}-lock`, { force: true });
     return Backend.open(this.path, this.opts);
+  }
+
+  /** replacedBy for a backend opened elsewhere (an import target): closes it and moves its file over ours. */
+  async replacedWith(source: StoreBackend): Promise<Backend> {
+    assertInvariant(
+      source instanceof Backend,
+      'an LMDB backend can only be replaced by another LMDB backend',
+    );
+    await source.close();
+    return this.replacedBy(source.path);
   }
 
   /** Size of the database file in bytes (etcd's db size). */

@@ -4,9 +4,9 @@
 // must skip exactly the records a compaction would delete.
 
 import { crc32c } from '@node-rs/crc32';
-import type { Backend } from './backend.js';
 import { assertInvariant } from './errors.js';
 import { decodeRevision, encodeRevision, revisionId } from './revision.js';
+import type { StoreBackend } from './store-backend.js';
 import type { TreeIndex } from './tree-index.js';
 import type { LogFn } from './types.js';
 
@@ -27,7 +27,7 @@ export class Compactor {
    * Holding on to `backend` is safe: defragment and close, the only things that swap or close
    * it, wait for idle() first.
    */
-  schedule(backend: Backend, index: TreeIndex, rev: number): Promise<void> {
+  schedule(backend: StoreBackend, index: TreeIndex, rev: number): Promise<void> {
     // The schedule mark must reach the file before any record goes, so a crash resumes it.
     backend.commit();
     const keep = index.compact(rev);
@@ -43,7 +43,7 @@ export class Compactor {
     return this.chain;
   }
 
-  private async deleteCompacted(backend: Backend, rev: number, keep: Set<string>): Promise<void> {
+  private async deleteCompacted(backend: StoreBackend, rev: number, keep: Set<string>): Promise<void> {
     let after: Buffer | undefined;
     let removed = 0;
     for (;;) {
@@ -71,7 +71,7 @@ export class Compactor {
  * compaction progress. Like etcd, an empty `keep` skips nothing.
  */
 export function hashKeptRecords(
-  backend: Backend,
+  backend: StoreBackend,
   keep: Set<string>,
   compactRev: number,
   atRev: number,

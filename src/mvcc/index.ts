@@ -1,6 +1,8 @@
 // Public surface of mvcc: the store, its errors, request checks and types.
 export { MvccError, type MvccErrorCode } from './errors.js';
-export { MvccStore, type MvccStoreOptions } from './store.js';
+export { type BackendCrash, MemoryBackend, type MemoryBackendOptions } from './memory-backend.js';
+export { MvccStore, type MvccStoreOnOptions, type MvccStoreOptions } from './store.js';
+export type { MetaName, StoreBackend, StoredRecord } from './store-backend.js';
 export * from './types.js';
 export {
   checkTxnDuplicates,

@@ -4,15 +4,29 @@
 // after the view moves on.
 
 import type { Database, RootDatabase, Transaction } from 'lmdb';
-import type { MetaName } from './backend.js';
 import { assertInvariant } from './errors.js';
+import type { MetaName } from './store-backend.js';
 
 export interface RawEntry {
   key: Buffer;
   value: Buffer;
 }
 
-export class BackendReadView {
+/** A consistent, read-only view of everything a backend had committed when it was opened. */
+export interface BackendReadView {
+  /** Every record of bucket "key": the revision key (17 bytes, 18 for a tombstone) and the KeyValue. */
+  records(): Generator<RawEntry>;
+  /** A meta value (consistent_index, scheduledCompactRev, finishedCompactRev) or undefined. */
+  metaValue(name: MetaName): number | undefined;
+  /** Names of the side buckets that exist in this view (lease, alarm, ...). */
+  auxBuckets(): string[];
+  /** Every entry of a side bucket in key order (nothing when the bucket does not exist). */
+  aux(bucket: string): Generator<RawEntry>;
+  /** Ends the view (LMDB cannot reuse pages freed after it started until then). */
+  close(): void;
+}
+
+export class LmdbReadView implements BackendReadView {
   private readonly txn: Transaction;
   private closed = false;
 

@@ -2,14 +2,14 @@
 // holds the encoded record. Plain functions over both, since the store swaps its backend on
 // defragment and writes reach them through a WriteTxn.
 
-import type { Backend } from './backend.js';
 import { decodeKeyValue } from './kv-codec.js';
 import { type Revision, revisionId } from './revision.js';
+import type { StoreBackend } from './store-backend.js';
 import { bytesToKey, type TreeIndex } from './tree-index.js';
 import type { KeyValue } from './types.js';
 
 /** The record at `rev`, which the index says exists: its absence is an invariant violation. */
-export function readRecord(backend: Backend, rev: Revision): KeyValue {
+export function readRecord(backend: StoreBackend, rev: Revision): KeyValue {
   const raw = backend.get(rev);
   // (No template literal in the hot path unless it fails.)
   if (raw === undefined) {
@@ -23,7 +23,7 @@ export function readRecord(backend: Backend, rev: Revision): KeyValue {
 /** The key as of revision `atRev`, undefined when absent or deleted then. */
 export function getKey(
   index: TreeIndex,
-  backend: Backend,
+  backend: StoreBackend,
   key: Uint8Array,
   atRev: number,
 ): KeyValue | undefined {

@@ -1,12 +1,13 @@
 // Model-based test: random puts, deletes, txns, compactions and reopens against a
 // trivially correct model (a full copy of the key space per revision). After each
-// step, reads at every revision must match the model.
+// step, reads at every revision must match the model. Runs on both backends (LMDB, memory).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../util/seeded-random.js';
 import { ALL, dec, enc, opDel, opPut, removeDb, tempDbPath } from './fixtures.js';
-import { MvccStore } from './store.js';
+import { MemoryBackend } from './memory-backend.js';
+import { MvccStore, type MvccStoreOptions } from './store.js';
 import type { RequestOp } from './types.js';
 
 interface ModelKv {
@@ -71,11 +72,38 @@ function modelSnapshot(state: State): string {
     .join(' ');
 }
 
-async function runSeed(seed: number, steps: number): Promise<void> {
+/** Opens a store on a fresh backend, reopens it after a clean close, removes what it made. */
+interface Backing {
+  open(opts: MvccStoreOptions): MvccStore;
+  reopen(opts: MvccStoreOptions): MvccStore;
+  dispose(): void;
+}
+
+function lmdbBacking(): Backing {
+  const dbPath = tempDbPath();
+  return {
+    open: (opts) => MvccStore.open(dbPath, opts),
+    reopen: (opts) => MvccStore.open(dbPath, opts),
+    dispose: () => removeDb(dbPath),
+  };
+}
+
+function memoryBacking(): Backing {
+  let backend = new MemoryBackend();
+  return {
+    open: (opts) => MvccStore.openOn(backend, opts),
+    reopen: (opts) => {
+      backend = backend.reopen();
+      return MvccStore.openOn(backend, opts);
+    },
+    dispose: () => {},
+  };
+}
+
+async function runSeed(seed: number, steps: number, backing: Backing): Promise<void> {
   const rand = rng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const dbPath = tempDbPath();
-  let store = MvccStore.open(dbPath, { compactionBatchLimit: 50 });
+  let store = backing.open({ compactionBatchLimit: 50 });
   const model = new Model();
   let index = 0;
   for (let step = 0; step < steps; step++) {
@@ -119,7 +147,7 @@ async function runSeed(seed: number, steps: number): Promise<void> {
       }
     } else if (dice < 0.9) {
       await store.close();
-      store = MvccStore.open(dbPath, { compactionBatchLimit: 50 });
+      store = backing.reopen({ compactionBatchLimit: 50 });
       assert.equal(store.consistentIndex(), index, `${where}: consistent index after reopen`);
     } else {
       store.markApplied(++index);
@@ -146,11 +174,15 @@ async function runSeed(seed: number, steps: number): Promise<void> {
     }
   }
   await store.close();
-  removeDb(dbPath);
+  backing.dispose();
 }
 
 describe('store against a model', () => {
   test('random histories (seeds 1-10, 150 steps each)', async () => {
-    for (let seed = 1; seed <= 10; seed++) await runSeed(seed, 150);
+    for (let seed = 1; seed <= 10; seed++) await runSeed(seed, 150, lmdbBacking());
+  });
+
+  test('random histories on the memory backend (seeds 1-10, 150 steps each)', async () => {
+    for (let seed = 1; seed <= 10; seed++) await runSeed(seed, 150, memoryBacking());
   });
 });

@@ -1,7 +1,8 @@
 // MvccStore: etcd 3.4's multi-version key-value store. Every change creates a
 // new main revision (the first write on an empty store is revision 2); the
 // writes of one request share it and are told apart by sub revision. The key
-// index lives in memory (tree-index.ts), the records in LMDB (backend.ts).
+// index lives in memory (tree-index.ts), the records in a StoreBackend: LMDB (backend.ts), or
+// memory (memory-backend.ts) under the simulator.
 //
 // Applying is driven by the server with committed raft entries: every write
 // call takes the entry's index, which is stored as the consistent index in the
@@ -22,6 +23,7 @@ import type { BackendReadView } from './read-view.js';
 import { getKey, readRecord } from './records.js';
 import { toLease, toRangeEnd } from './request-fields.js';
 import { isTxnReadOnly } from './request-op.js';
+import type { StoreBackend } from './store-backend.js';
 import { bytesToKey, keyToBytes, type RangeEnd, TreeIndex } from './tree-index.js';
 import { applyPlan, checkPlanPuts, checkPlanRanges, planTxn, type TxnReads } from './txn-plan.js';
 import {
@@ -43,12 +45,16 @@ import {
 import { checkTxnDuplicates } from './validate.js';
 import { WriteTxn } from './write-txn.js';
 
-export interface MvccStoreOptions {
-  log?: LogFn;
+export interface MvccStoreOptions extends MvccStoreOnOptions {
   /** Backend batch: commit after this many records (default 10 000, like etcd). */
   batchLimit?: number;
   /** Backend batch: commit at most this long after the first uncommitted write (default 100 ms). */
   batchIntervalMs?: number;
+}
+
+/** Options of a store on a backend made by the caller (the backend has its own batch settings). */
+export interface MvccStoreOnOptions {
+  log?: LogFn;
   /** Records deleted per backend transaction while compacting (default 1000, like etcd). */
   compactionBatchLimit?: number;
   /** Lease existence check for puts with a lease (etcd's "lease not found"); none when absent. */
@@ -85,9 +91,9 @@ export class MvccStore {
   };
 
   private constructor(
-    private backend: Backend,
+    private backend: StoreBackend,
     private readonly log: LogFn,
-    opts: MvccStoreOptions,
+    opts: MvccStoreOnOptions,
   ) {
     this.leaseExists = opts.leaseExists;
     this.compactor = new Compactor(opts.compactionBatchLimit ?? 1000, log);
@@ -99,6 +105,14 @@ export class MvccStore {
       batchLimit: opts.batchLimit ?? DEFAULT_BACKEND_OPTIONS.batchLimit,
       batchIntervalMs: opts.batchIntervalMs ?? DEFAULT_BACKEND_OPTIONS.batchIntervalMs,
     });
+    return MvccStore.openOn(backend, opts);
+  }
+
+  /**
+   * A store on `backend` (e.g. a MemoryBackend, fresh or as a crash left it): the key index is
+   * rebuilt from what the backend holds. The store owns the backend from now on.
+   */
+  static openOn(backend: StoreBackend, opts: MvccStoreOnOptions = {}): MvccStore {
     const store = new MvccStore(backend, opts.log ?? (() => {}), opts);
     store.restore();
     return store;
@@ -349,15 +363,19 @@ export class MvccStore {
   }
 
   /**
-   * Replaces everything in the store with the LMDB file at `sourcePath` (a store built by
-   * importing a raft snapshot's database): the file is moved over ours and the key index,
-   * revisions and consistent index are rebuilt from it. Same rules as defragment: the caller
-   * holds back applies and reads meanwhile.
+   * Replaces everything in the store with the LMDB file at `source` (a store built by importing
+   * a raft snapshot's database), or with the content of the backend `source` (of the same kind
+   * as ours; it is closed): the content takes the place of ours and the key index, revisions
+   * and consistent index are rebuilt from it. Same rules as defragment: the caller holds back
+   * applies and reads meanwhile.
    */
-  async replaceFrom(sourcePath: string): Promise<void> {
+  async replaceFrom(source: string | StoreBackend): Promise<void> {
     this.assertOpen();
     await this.compactor.idle();
-    this.backend = await this.backend.replacedBy(sourcePath);
+    this.backend =
+      typeof source === 'string'
+        ? await this.backend.replacedBy(source)
+        : await this.backend.replacedWith(source);
     this.index = new TreeIndex();
     this.currentRev = 1;
     this.compactMainRev = -1;

@@ -3,12 +3,12 @@
 // backend and the key index as it goes and collects the events; the store moves its revision
 // once the request is done (MvccStore.finishWrite).
 
-import type { Backend } from './backend.js';
 import { assertInvariant, MvccError } from './errors.js';
 import { encodeKeyValue } from './kv-codec.js';
 import { getKey, readRecord } from './records.js';
 import { toLease, toRangeEnd } from './request-fields.js';
 import type { Revision } from './revision.js';
+import type { StoreBackend } from './store-backend.js';
 import { bytesToKey, type TreeIndex } from './tree-index.js';
 import {
   asBuffer,
@@ -28,7 +28,7 @@ export class WriteTxn {
   constructor(
     readonly beginRev: number,
     private readonly index: TreeIndex,
-    private readonly backend: Backend,
+    private readonly backend: StoreBackend,
   ) {}
 
   /** The revision a read inside this txn sees: its own earlier writes included. */

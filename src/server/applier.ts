@@ -5,15 +5,16 @@
 //
 // Replay safety: entries at or below the backend's consistent index already
 // had their effects stored before a crash (key-values, leases, alarms), so only
-// their membership effects are re-applied (the membership is rebuilt from the
-// snapshot and the log on every start); the stages never see them, so neither
-// does the events out-port.
+// their membership and v2-store effects are re-applied (both are rebuilt from
+// the snapshot and the log on every start); the stages never see them, so
+// neither does the events out-port.
 import { decodeConfChange } from '../raft/confchange-codec.js';
 import { type ConfChange, type ConfState, type Entry, EntryType } from '../raft/types.js';
 import type { KvBackend } from './backend.js';
 import { decodeInternalRequest } from './internal-request.js';
 import type { Membership } from './membership.js';
 import type { InternalRequest, OpHandlers } from './ops.js';
+import { applyV2ToStore } from './v2/apply.js';
 import type { WaitRegistry } from './wait.js';
 
 export interface ApplierDeps {
@@ -111,6 +112,9 @@ export class Applier {
         this.deps.membership.setAttributes(a.memberId, a.name, a.clientUrls);
       } else if (req.op.kind === 'clusterVersionSet') {
         this.deps.membership.setClusterVersion(req.op.req.version);
+      } else if (req.op.kind === 'v2Request') {
+        // The v2 store lives in memory only, as etcd's: rebuilt from the snapshot and the log.
+        applyV2ToStore(this.deps.membership.v2Store(), req.op.req);
       }
       return;
     }

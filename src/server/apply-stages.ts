@@ -10,6 +10,7 @@ import { Errors } from './errors.js';
 import type { Membership } from './membership.js';
 import type { OpHandlers, OpRequests, OpResults } from './ops.js';
 import { txnCost } from './quota.js';
+import { applyV2ToStore } from './v2/apply.js';
 
 /** Passes every kind on to the next stage; subclasses override what they take part in. */
 export abstract class DelegatingStage implements OpHandlers {
@@ -128,10 +129,11 @@ export class StoreStage implements OpHandlers {
     this.d.backend.markApplied(i);
     return undefined;
   }
-  /** v2 keys live in the v2 store, which comes with the v2 API; until then they are consumed unapplied. */
-  v2Request(i: number): OpResults['v2Request'] {
+  /** v2 keys live in the v2 store the membership keeps (etcd's apply_v2.go). */
+  v2Request(i: number, r: OpRequests['v2Request']): OpResults['v2Request'] {
+    const out = applyV2ToStore(this.d.membership.v2Store(), r);
     this.d.backend.markApplied(i);
-    return undefined;
+    return out;
   }
   leaseGrant(): OpResults['leaseGrant'] {
     throw new Error('store stage: lease requests end at the lease stage');

@@ -5,9 +5,11 @@
 // dir, a snapshot of another cluster) stops start-up with a clear message and
 // leaves every file as it was.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { verifyBootstrapCluster } from '../config/bootstrap.js';
 import { ConfigError, type ServerConfig } from '../config/types.js';
+import { mkdirDurable } from '../fs/durable-dir.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { realFs } from '../fs/real-fs.js';
 import type { Logger } from '../log/types.js';
 import { convertEtcd34DataDir } from '../migrate/convert.js';
 import { MvccStore } from '../mvcc/index.js';
@@ -21,12 +23,34 @@ import {
   ReadOnlyOption,
   type Snapshot,
 } from '../raft/types.js';
+import { type Clock, realClock } from '../runtime/clock.js';
 import { Snapshotter } from '../snap/index.js';
 import { Wal, type WalLogger } from '../wal/index.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { dataLayout } from './layout.js';
 import { encodeMemberContext, type Member, Membership } from './membership.js';
 import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata.js';
+
+/**
+ * The disk, time and randomness a member's storage is opened with: Node's for
+ * a real member, simulated ones under the simulator (same code path).
+ */
+export interface StorageIo {
+  fs: FileSystem;
+  clock: Clock;
+  random: () => number;
+  /** Opens (creating if needed) the backend at `path`. */
+  openStore(path: string): Promise<MvccStore>;
+  storeExists(path: string): Promise<boolean>;
+}
+
+export const realStorageIo: StorageIo = {
+  fs: realFs,
+  clock: realClock,
+  random: Math.random,
+  openStore: async (path) => MvccStore.open(path),
+  storeExists: async (path) => existsSync(path),
+};
 
 export class StartupError extends Error {
   constructor(message: string) {
@@ -60,7 +84,13 @@ function walLogger(log: Logger): WalLogger {
   return (level, msg, fields) => log[level](msg, fields as Record<string, string>);
 }
 
-function makeNode(cfg: ServerConfig, memberId: bigint, storage: MemoryStorage, applied: number): RawNode {
+function makeNode(
+  cfg: ServerConfig,
+  memberId: bigint,
+  storage: MemoryStorage,
+  applied: number,
+  random: () => number,
+): RawNode {
   const electionTick = Math.max(2, Math.round(cfg.electionTimeoutMs / cfg.heartbeatIntervalMs));
   return new RawNode({
     id: memberId,
@@ -75,7 +105,7 @@ function makeNode(cfg: ServerConfig, memberId: bigint, storage: MemoryStorage, a
     checkQuorum: true,
     preVote: cfg.preVote,
     readOnlyOption: ReadOnlyOption.Safe,
-    random: Math.random,
+    random,
   });
 }
 
@@ -112,6 +142,7 @@ export async function bootStorage(
   cfg: ServerConfig,
   log: Logger,
   peerGet: GetOptions = { timeoutMs: 10_000 },
+  io: StorageIo = realStorageIo,
 ): Promise<BootedStorage> {
   const layout = dataLayout(cfg.dataDir, cfg.walDir);
   // A data dir written by etcd 3.4 (or its `snapshot restore`) is converted once; originals kept.
@@ -121,9 +152,9 @@ export async function bootStorage(
     throw new StartupError((err as Error).message);
   }
   const wlog = walLogger(log);
-  if (Wal.exists(layout.walDir)) return restart(cfg, log, layout, wlog);
-  if (cfg.initialClusterState === 'existing') return joinExisting(cfg, log, layout, wlog, peerGet);
-  return freshStart(cfg, log, layout, wlog);
+  if (Wal.exists(layout.walDir, io.fs)) return restart(cfg, log, layout, wlog, io);
+  if (cfg.initialClusterState === 'existing') return joinExisting(cfg, log, layout, wlog, peerGet, io);
+  return freshStart(cfg, log, layout, wlog, io);
 }
 
 async function freshStart(
@@ -131,20 +162,21 @@ async function freshStart(
   log: Logger,
   layout: ReturnType<typeof dataLayout>,
   wlog: WalLogger,
+  io: StorageIo,
 ): Promise<BootedStorage> {
   const members = initialMembers(cfg);
   const me = localMember(cfg, members);
   const clusterId = computeClusterId(members.map((m) => m.id));
-  if (existsSync(layout.dbPath)) {
-    throw new StartupError(
-      `${layout.dbPath} exists but ${layout.walDir} has no WAL: refusing to start on a backend without its log (move it away or restore a snapshot)`,
-    );
-  }
-  await mkdir(layout.snapDir, { recursive: true, mode: 0o700 });
-  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog);
-  const backend = await MvccStore.open(layout.dbPath);
+  await refuseOrphanBackend(layout, io, log);
+  // Every directory made here must survive a crash, or so would not the WAL created in them.
+  await mkdirDurable(io.fs, layout.snapDir);
+  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog, {
+    fs: io.fs,
+    clock: io.clock,
+  });
+  const backend = await io.openStore(layout.dbPath);
   const storage = new MemoryStorage();
-  const node = makeNode(cfg, me.id, storage, 0);
+  const node = makeNode(cfg, me.id, storage, 0, io.random);
   node.bootstrap(bootstrapChanges(members));
   log.info('starting local member', {
     'local-member-id': me.id.toString(16),
@@ -155,7 +187,7 @@ async function freshStart(
     clusterId,
     fresh: true,
     wal,
-    snapshotter: new Snapshotter(layout.snapDir, wlog),
+    snapshotter: new Snapshotter(layout.snapDir, wlog, { fs: io.fs }),
     storage,
     node,
     backend,
@@ -178,6 +210,7 @@ async function joinExisting(
   layout: ReturnType<typeof dataLayout>,
   wlog: WalLogger,
   peerGet: GetOptions,
+  io: StorageIo,
 ): Promise<BootedStorage> {
   const local = initialMembers(cfg);
   localMember(cfg, local);
@@ -202,17 +235,17 @@ async function joinExisting(
     match.id = em.id;
   }
   const me = local.find((m) => m.name === cfg.name)!;
-  if (existsSync(layout.dbPath)) {
-    throw new StartupError(
-      `${layout.dbPath} exists but ${layout.walDir} has no WAL: refusing to start on a backend without its log (move it away or restore a snapshot)`,
-    );
-  }
-  await mkdir(layout.snapDir, { recursive: true, mode: 0o700 });
+  await refuseOrphanBackend(layout, io, log);
+  // Every directory made here must survive a crash, or so would not the WAL created in them.
+  await mkdirDurable(io.fs, layout.snapDir);
   const clusterId = remote.clusterId;
-  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog);
-  const backend = await MvccStore.open(layout.dbPath);
+  const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog, {
+    fs: io.fs,
+    clock: io.clock,
+  });
+  const backend = await io.openStore(layout.dbPath);
   const storage = new MemoryStorage();
-  const node = makeNode(cfg, me.id, storage, 0);
+  const node = makeNode(cfg, me.id, storage, 0, io.random);
   log.info('starting local member', {
     'local-member-id': me.id.toString(16),
     'cluster-id': clusterId.toString(16),
@@ -222,7 +255,7 @@ async function joinExisting(
     clusterId,
     fresh: true,
     wal,
-    snapshotter: new Snapshotter(layout.snapDir, wlog),
+    snapshotter: new Snapshotter(layout.snapDir, wlog, { fs: io.fs }),
     storage,
     node,
     backend,
@@ -232,6 +265,29 @@ async function joinExisting(
     confState: { voters: [], learners: [] },
     snapshotIndex: 0,
   };
+}
+
+/**
+ * A backend without a WAL: either the leftover of a first start that died
+ * before its WAL became durable (nothing was ever applied: start over), or a
+ * backend that belongs elsewhere (refuse, leaving it untouched).
+ */
+async function refuseOrphanBackend(
+  layout: ReturnType<typeof dataLayout>,
+  io: StorageIo,
+  log: Logger,
+): Promise<void> {
+  if (!(await io.storeExists(layout.dbPath))) return;
+  const store = await io.openStore(layout.dbPath);
+  const applied = store.consistentIndex();
+  await store.close();
+  if (applied === 0) {
+    log.info('reusing an empty backend left by an interrupted first start', { path: layout.dbPath });
+    return;
+  }
+  throw new StartupError(
+    `${layout.dbPath} exists but ${layout.walDir} has no WAL: refusing to start on a backend without its log (move it away or restore a snapshot)`,
+  );
 }
 
 function sameUrls(a: readonly string[], b: readonly string[]): boolean {
@@ -253,14 +309,15 @@ async function restart(
   log: Logger,
   layout: ReturnType<typeof dataLayout>,
   wlog: WalLogger,
+  io: StorageIo,
 ): Promise<BootedStorage> {
-  const snapshotter = new Snapshotter(layout.snapDir, wlog);
+  const snapshotter = new Snapshotter(layout.snapDir, wlog, { fs: io.fs });
   const snap = await loadSnapshot(snapshotter);
   const from =
     snap === undefined ? { index: 0, term: 0 } : { index: snap.metadata.index, term: snap.metadata.term };
   let opened: Awaited<ReturnType<typeof Wal.open>>;
   try {
-    opened = await Wal.open(layout.walDir, from, wlog);
+    opened = await Wal.open(layout.walDir, from, wlog, { fs: io.fs, clock: io.clock });
   } catch (err) {
     throw new StartupError(`cannot open WAL in ${layout.walDir}: ${(err as Error).message}`);
   }
@@ -271,10 +328,10 @@ async function restart(
   if (snap !== undefined) storage.applySnapshot(snap);
   storage.setHardState(replay.hardState);
   if (replay.entries.length > 0) storage.append(replay.entries);
-  const backend = await openBackend(layout.dbPath);
+  const backend = await openBackend(layout.dbPath, io);
   checkBackendFits(backend, replay.hardState, snap, layout.dbPath);
   const appliedIndex = snap?.metadata.index ?? 0;
-  const node = makeNode(cfg, meta.memberId, storage, appliedIndex);
+  const node = makeNode(cfg, meta.memberId, storage, appliedIndex, io.random);
   const emptyLog = snap === undefined && replay.entries.length === 0 && replay.hardState.term === 0;
   if (emptyLog) {
     // The previous run died between creating the WAL and persisting its first
@@ -330,9 +387,9 @@ function membershipFrom(snap: Snapshot | undefined): Membership {
   }
 }
 
-async function openBackend(path: string): Promise<MvccStore> {
+async function openBackend(path: string, io: StorageIo): Promise<MvccStore> {
   try {
-    return await MvccStore.open(path);
+    return await io.openStore(path);
   } catch (err) {
     throw new StartupError(`cannot open backend ${path}: ${(err as Error).message}`);
   }

@@ -1,8 +1,10 @@
 // The errors the server hands to clients: a gRPC status code and etcd's exact
 // message (clients match on the text). Codes and texts are etcd 3.4's
 // (api/v3rpc/rpctypes); this is the one table the services translate from.
+import { AuthError } from '../auth/errors.js';
 import { LeaseError, type LeaseErrorCode } from '../lease/index.js';
 import { MvccError, type MvccErrorCode } from '../mvcc/errors.js';
+import { authServerError } from './auth-errors.js';
 import { MembershipError } from './membership.js';
 
 export const GrpcCode = {
@@ -114,6 +116,7 @@ export function toServerError(err: unknown): ServerError {
   if (err instanceof MvccError) return MVCC_ERRORS[err.code]();
   if (err instanceof LeaseError) return LEASE_ERRORS[err.code]();
   if (err instanceof MembershipError) return MEMBERSHIP_ERRORS[err.kind]();
+  if (err instanceof AuthError) return authServerError(err);
   const message = err instanceof Error ? err.message : String(err);
   return new ServerError(GrpcCode.Unknown, message);
 }

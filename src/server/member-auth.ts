@@ -145,18 +145,34 @@ export class MemberAuth implements AuthPort {
   /** The auth buckets as the backend holds them (a fresh backend gets etcd's revision 1). */
   private loadStore(): AuthStore {
     const b = this.d.backend;
-    const store = AuthStore.restore({
-      auth: b.scanAux(AUTH_BUCKET),
-      users: b.scanAux(AUTH_USERS_BUCKET),
-      roles: b.scanAux(AUTH_ROLES_BUCKET),
-    });
+    const store = AuthStore.restore(this.buckets());
     for (const w of store.initialWrites()) if (w.op === 'put') b.putAux(w.bucket, w.key, w.value);
     if (store.enabled) this.tokens.enable();
     return store;
   }
 
+  private buckets() {
+    const b = this.d.backend;
+    return {
+      auth: b.scanAux(AUTH_BUCKET),
+      users: b.scanAux(AUTH_USERS_BUCKET),
+      roles: b.scanAux(AUTH_ROLES_BUCKET),
+    };
+  }
+
+  /** Reloads users, roles and the flags after a snapshot replaced the backend (etcd's authStore.Recover). */
+  recover(): void {
+    this.store.reload(this.buckets());
+    if (this.store.enabled) this.tokens.enable();
+    else this.tokens.disable();
+  }
+
   /** The applier's auth stage, in front of `next` (etcd: quota → auth → lease → store). */
-  stage(next: OpHandlers, lessor: Pick<Lessor, 'keysOf'>, backend: ConstructorParameters<typeof AuthStage>[1]['backend']): AuthStage {
+  stage(
+    next: OpHandlers,
+    lessor: Pick<Lessor, 'keysOf'>,
+    backend: ConstructorParameters<typeof AuthStage>[1]['backend'],
+  ): AuthStage {
     this.stage_ = new AuthStage(next, {
       store: this.store,
       tokens: this.tokens,
@@ -193,7 +209,10 @@ export class MemberAuth implements AuthPort {
 
   // ---- identities and checks ------------------------------------------------
 
-  async identify(creds: { token?: string | undefined; commonName?: string | undefined }): Promise<AuthInfo | undefined> {
+  async identify(creds: {
+    token?: string | undefined;
+    commonName?: string | undefined;
+  }): Promise<AuthInfo | undefined> {
     if (creds.token !== undefined) {
       const who = await this.tokenInfo(creds.token);
       if (who === undefined) {
@@ -242,7 +261,11 @@ export class MemberAuth implements AuthPort {
    * meanwhile (the credentials' revision must still be the store's).
    */
   guardReads(kv: KvPort): KvPort {
-    const serialize = async <T>(who: AuthInfo | undefined, check: (ai: AuthInfo) => void, read: () => Promise<T>) => {
+    const serialize = async <T>(
+      who: AuthInfo | undefined,
+      check: (ai: AuthInfo) => void,
+      read: () => Promise<T>,
+    ) => {
       const ai = who ?? ANONYMOUS;
       check(ai);
       const out = await read();
@@ -251,10 +274,18 @@ export class MemberAuth implements AuthPort {
     };
     return {
       range: (req: RangeRequest, who?: AuthInfo): Promise<RangeResponse> =>
-        serialize(who, (ai) => checkRangeRequest(this.store, ai, req), () => kv.range(req, who)),
+        serialize(
+          who,
+          (ai) => checkRangeRequest(this.store, ai, req),
+          () => kv.range(req, who),
+        ),
       txn: (req: TxnRequest, who?: AuthInfo): Promise<TxnResponse> => {
         if (!isTxnReadOnly(req)) return kv.txn(req, who);
-        return serialize(who, (ai) => checkTxnRequest(this.store, ai, req), () => kv.txn(req, who));
+        return serialize(
+          who,
+          (ai) => checkTxnRequest(this.store, ai, req),
+          () => kv.txn(req, who),
+        );
       },
       put: (req, who) => kv.put(req, who),
       deleteRange: (req, who) => kv.deleteRange(req, who),

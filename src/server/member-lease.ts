@@ -5,6 +5,7 @@
 // finds them every 500 ms and proposes revokes at etcd's rate (1000/s, at most
 // 16 in flight), so every member deletes the attached keys at the same revision.
 
+import type { AuthInfo } from '../auth/index.js';
 import {
   EXPIRY_CHECK_INTERVAL_MS,
   LeaseError,
@@ -12,7 +13,6 @@ import {
   MAX_PENDING_REVOKES,
   revokeLimitPerRound,
 } from '../lease/index.js';
-import type { AuthInfo } from '../auth/index.js';
 import type { Logger } from '../log/types.js';
 import { asBuffer } from '../mvcc/types.js';
 import type {

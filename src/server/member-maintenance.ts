@@ -1,6 +1,8 @@
 // The Maintenance service's view of a member: status, alarms, defragment,
 // hash and backend snapshots.
 
+import type { Writable } from 'node:stream';
+import { exportEtcdDb } from '../etcd-db/index.js';
 import type { Logger } from '../log/types.js';
 import type { MvccStore } from '../mvcc/index.js';
 import {
@@ -17,6 +19,7 @@ import { type AlarmStore, alarmText } from './alarms.js';
 import type { DefragGate } from './defrag-gate.js';
 import { Errors } from './errors.js';
 import type { MemberState } from './member-state.js';
+import type { Membership } from './membership.js';
 import type { MaintenancePort } from './ports.js';
 import type { Proposer } from './proposer.js';
 
@@ -26,6 +29,8 @@ export interface MemberMaintenanceDeps {
   state: MemberState;
   proposer: Proposer;
   backend: MvccStore;
+  /** What a snapshot's members and cluster buckets are written from. */
+  membership: Membership;
   alarms: AlarmStore;
   defrag: DefragGate;
   log: Logger;
@@ -43,6 +48,9 @@ export interface MemberMaintenanceDeps {
 }
 
 export class MemberMaintenance implements MaintenancePort {
+  /** Running snapshot exports: each holds an LMDB read view, so no defragment may swap the file. */
+  private readonly exports = new Set<Promise<unknown>>();
+
   constructor(private readonly d: MemberMaintenanceDeps) {}
 
   header(): ResponseHeader {
@@ -94,6 +102,7 @@ export class MemberMaintenance implements MaintenancePort {
   /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */
   async defragment(): Promise<DefragmentResponse> {
     await this.d.defrag.run(async () => {
+      await this.exportsDone();
       this.d.log.info('starting defragment');
       await this.d.exclusive(() => this.d.backend.defragment());
       this.d.log.info('finished defragment');
@@ -120,9 +129,46 @@ export class MemberMaintenance implements MaintenancePort {
     return { header: this.header(), alarms };
   }
 
-  async snapshotTo(path: string): Promise<void> {
+  /** etcd 3.4's Maintenance.Snapshot body: the backend as an etcd db file, read from one view. */
+  async snapshot(
+    out: Writable,
+    onSize: (bytes: number) => void,
+  ): Promise<{ size: number; sha256: Uint8Array }> {
     const defragging = this.d.defrag.current();
     if (defragging !== undefined) await defragging;
-    await this.d.backend.snapshotTo(path);
+    const { backend, membership, log } = this.d;
+    // exportEtcdDb opens its read view before its first await, so the consistent index and the
+    // membership read here describe the very state the file holds.
+    const exporting = exportEtcdDb(
+      backend,
+      {
+        consistentIndex: backend.consistentIndex(),
+        members: membership.list(),
+        removed: membership.removedIds(),
+        clusterVersion: membership.clusterVersion() ?? '',
+      },
+      out,
+      {
+        onLayout: (layout) => {
+          log.info('sending database snapshot to client', { 'total-bytes': layout.size });
+          onSize(layout.size);
+        },
+      },
+    );
+    this.exports.add(exporting);
+    try {
+      const written = await exporting;
+      log.info('sending database sha256 checksum to client', {
+        'total-bytes': written.size,
+        'checksum-size': written.sha256.length,
+      });
+      return { size: written.size, sha256: written.sha256 };
+    } finally {
+      this.exports.delete(exporting);
+    }
+  }
+
+  private async exportsDone(): Promise<void> {
+    await Promise.allSettled([...this.exports]);
   }
 }

@@ -10,9 +10,9 @@ import type { LeaseTimeToLiveRequest, LeaseTimeToLiveResponse } from '../pb/etcd
 import { getVersion } from '../peer/cluster-info.js';
 import { majorMinor } from '../peer/compat.js';
 import { CONN_READ_TIMEOUT_MS } from '../peer/constants.js';
-import { type RaftHost, RemovedMemberError, type TransportContext } from '../peer/context.js';
+import { type RaftHost, RemovedMemberError } from '../peer/context.js';
 import { readSmall } from '../peer/http-util.js';
-import { LeaseForwardError, LeaseForwarder } from '../peer/lease-forwarder.js';
+import { LeaseForwardError } from '../peer/lease-forwarder.js';
 import { PeerHttpError, type PeerMemberApi } from '../peer/member-handler.js';
 import { fromWire } from '../peer/read-index-shape.js';
 import type { RawNode } from '../raft/index.js';
@@ -21,6 +21,7 @@ import type { Clock, Timer } from '../runtime/clock.js';
 import { Errors, ServerError } from './errors.js';
 import type { MemberCluster } from './member-cluster.js';
 import { encodeMembersArray, parseMembersArray } from './member-json.js';
+import type { LeaderForwarder } from './member-network.js';
 import type { MemberState } from './member-state.js';
 import type { Member, Membership } from './membership.js';
 
@@ -55,7 +56,7 @@ export interface MemberPeersDeps {
 export class MemberPeers implements RaftHost {
   private versionTimer: Timer | undefined;
   private deciding = false;
-  private forwarder: LeaseForwarder | undefined;
+  private forwarder: LeaderForwarder | undefined;
 
   constructor(private readonly d: MemberPeersDeps) {}
 
@@ -86,8 +87,8 @@ export class MemberPeers implements RaftHost {
 
   // ---- the follower's way to the leader ------------------------------------
 
-  attachTransport(ctx: TransportContext): void {
-    this.forwarder = new LeaseForwarder(ctx);
+  attachForwarder(forwarder: LeaderForwarder): void {
+    this.forwarder = forwarder;
   }
 
   private leaderUrls(): string[] {
@@ -100,7 +101,7 @@ export class MemberPeers implements RaftHost {
       try {
         return await this.requireForwarder().renew(this.leaderUrls(), id, this.d.requestTimeoutMs);
       } catch (err) {
-        if (err instanceof LeaseForwardError && err.status === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw forwardError(err);
       }
     },
@@ -108,13 +109,13 @@ export class MemberPeers implements RaftHost {
       try {
         return await this.requireForwarder().timeToLive(this.leaderUrls(), req, this.d.requestTimeoutMs);
       } catch (err) {
-        if (err instanceof LeaseForwardError && err.status === 404) return undefined;
+        if (isNotFound(err)) return undefined;
         throw forwardError(err);
       }
     },
   };
 
-  private requireForwarder(): LeaseForwarder {
+  private requireForwarder(): LeaderForwarder {
     if (this.forwarder === undefined) throw Errors.noLeader();
     return this.forwarder;
   }
@@ -220,6 +221,10 @@ export class MemberPeers implements RaftHost {
     }
     return `${Math.floor(lowest / 1000)}.${lowest % 1000}.0`;
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { status?: unknown }).status === 404;
 }
 
 function forwardError(err: unknown): unknown {

@@ -4,15 +4,26 @@
 // name and client URLs through the log, the cluster version is set by the
 // leader through the log. Raft snapshots carry this state as etcd's v2-store
 // JSON, so an etcd 3.4 member receiving one of our snapshots rebuilds the
-// same membership (and we read theirs).
+// same membership (and we read theirs). The member also keeps that v2 store
+// itself (src/v2store): every membership change makes etcd's store write too
+// (v2/membership-store.ts), and the v2 API's keys live in it under /1, so the
+// store travels whole in snapshots and its indexes match etcd's.
 import { type ConfChange, ConfChangeType } from '../raft/types.js';
+import { V2Store } from '../v2store/index.js';
 import {
   encodeConfigChangeContext,
   encodeMemberJson,
   type MemberRecord,
   parseConfigChangeContext,
 } from './member-json.js';
-import { decodeV2StoreSnapshot, encodeV2StoreSnapshot } from './v2/store-snapshot.js';
+import {
+  storeAddMember,
+  storeRemoveMember,
+  storeSetAttributes,
+  storeSetClusterVersion,
+  storeUpdateRaftAttributes,
+} from './v2/membership-store.js';
+import { decodeV2Store, decodeV2StoreSnapshot, encodeV2Store } from './v2/store-snapshot.js';
 
 export type Member = MemberRecord;
 
@@ -57,6 +68,13 @@ export class Membership {
   /** Ids removed from the cluster; they may never rejoin under the same id. */
   private readonly removed = new Set<bigint>();
   private version: string | undefined;
+  /** etcd's v2 store: this membership under /0, v2 API keys under /1. */
+  private readonly store = new V2Store();
+
+  /** The v2 store (the same object for the member's lifetime; snapshots restore into it). */
+  v2Store(): V2Store {
+    return this.store;
+  }
 
   get(id: bigint): Member | undefined {
     return this.members.get(id);
@@ -86,6 +104,7 @@ export class Membership {
 
   setClusterVersion(v: string): void {
     this.version = v;
+    storeSetClusterVersion(this.store, v);
   }
 
   /** etcd's ValidateConfigurationChange: the error a conf change would be rejected with, if any. */
@@ -140,24 +159,29 @@ export class Membership {
         const { member, isPromote } = decodeContext(cc);
         const existing = this.members.get(cc.nodeId);
         if (isPromote || existing !== undefined) {
-          if (existing !== undefined) existing.isLearner = false;
+          if (existing !== undefined) {
+            existing.isLearner = false;
+            if (isPromote) storeUpdateRaftAttributes(this.store, existing);
+          }
           return;
         }
-        this.members.set(cc.nodeId, {
-          ...member,
-          id: cc.nodeId,
-          isLearner: cc.type === ConfChangeType.AddLearnerNode,
-        });
+        const added = { ...member, id: cc.nodeId, isLearner: cc.type === ConfChangeType.AddLearnerNode };
+        this.members.set(cc.nodeId, added);
+        storeAddMember(this.store, added);
         return;
       }
       case ConfChangeType.RemoveNode:
         this.members.delete(cc.nodeId);
         this.removed.add(cc.nodeId);
+        storeRemoveMember(this.store, cc.nodeId);
         return;
       case ConfChangeType.UpdateNode: {
         const { member } = decodeContext(cc);
         const existing = this.members.get(cc.nodeId);
-        if (existing !== undefined) existing.peerUrls = [...member.peerUrls];
+        if (existing !== undefined) {
+          existing.peerUrls = [...member.peerUrls];
+          storeUpdateRaftAttributes(this.store, existing);
+        }
         return;
       }
     }
@@ -170,6 +194,7 @@ export class Membership {
     for (const m of other.list()) this.members.set(m.id, { ...m });
     for (const r of other.removed) this.removed.add(r);
     this.version = other.version;
+    this.store.restoreFrom(other.store);
   }
 
   setAttributes(id: bigint, name: string, clientUrls: string[]): void {
@@ -177,20 +202,18 @@ export class Membership {
     if (m === undefined) return; // removed meanwhile: etcd ignores it too
     m.name = name;
     m.clientUrls = [...clientUrls];
+    storeSetAttributes(this.store, m);
   }
 
-  /** The raft snapshot's data: etcd 3.4's v2-store JSON. */
+  /** The raft snapshot's data: etcd 3.4's v2-store JSON (the whole store, v2 keys included). */
   encode(): Uint8Array {
-    return encodeV2StoreSnapshot({
-      members: this.list(),
-      removed: [...this.removed],
-      ...(this.version === undefined ? {} : { clusterVersion: this.version }),
-    });
+    return encodeV2Store(this.store);
   }
 
   static decode(data: Uint8Array): Membership {
     const s = decodeV2StoreSnapshot(data);
     const ms = new Membership();
+    ms.store.restoreFrom(decodeV2Store(data));
     for (const m of s.members) ms.members.set(m.id, { ...m });
     for (const r of s.removed) ms.removed.add(r);
     if (s.clusterVersion !== undefined) ms.version = s.clusterVersion;

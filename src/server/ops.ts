@@ -15,6 +15,7 @@ import type {
   TxnRequest,
 } from '../pb/etcdserverpb/rpc.js';
 import type { ConfChange } from '../raft/types.js';
+import type { V2ApplyResult } from '../v2store/index.js';
 import type { MemberRecord } from './member-json.js';
 import type { V2Request } from './v2/request.js';
 
@@ -40,7 +41,7 @@ export interface OpRequests {
   leaseGrant: LeaseGrantRequest;
   leaseRevoke: LeaseRevokeRequest;
   clusterVersionSet: ClusterVersionSet;
-  /** Any other v2 request (the v2 store arrives with the v2 API); applied as a no-op for now. */
+  /** Any other v2 request: applied to the v2 store (v2 API writes, quorum reads, the TTL SYNC). */
   v2Request: V2Request;
   /** A membership change; proposed as a raft ConfChange entry, not a Normal one. */
   confChange: ConfChange;
@@ -68,7 +69,7 @@ export interface OpResults {
   leaseGrant: LeaseGrantResult;
   leaseRevoke: LeaseRevokeResult;
   clusterVersionSet: undefined;
-  v2Request: undefined;
+  v2Request: V2ApplyResult;
   /** The members after the change. */
   confChange: MemberRecord[];
   auth: AuthOutcome;

@@ -2,6 +2,7 @@
 // src/api depends on these, never on the EtcdServer class; the member offers
 // one object per port (EtcdServer.kv, .cluster, ...). Requests and responses
 // are the generated wire messages: one shape per message at the boundary.
+import type { Writable } from 'node:stream';
 import type { AuthInfo } from '../auth/index.js';
 import type {
   AlarmRequest,
@@ -87,8 +88,12 @@ export interface MaintenancePort {
   defragment(): Promise<DefragmentResponse>;
   hashKV(revision: number): Promise<HashKVResponse>;
   alarm(req: AlarmRequest): Promise<AlarmResponse>;
-  /** Writes a consistent copy of the backend to `path` (for Maintenance.Snapshot). */
-  snapshotTo(path: string): Promise<void>;
+  /**
+   * Streams a point-in-time copy of the backend as etcd 3.4's db file (a bbolt database, no
+   * sha256 trailer) to `out`, which is left open; `onSize` learns the byte count before the first
+   * byte. Writes go on meanwhile. Resolves with the size and sha256 of what was written.
+   */
+  snapshot(out: Writable, onSize: (bytes: number) => void): Promise<{ size: number; sha256: Uint8Array }>;
   /** Hands leadership to `target` (this member must lead); resolves once it leads. */
   moveLeader(target: bigint): Promise<void>;
   /** A header at the current revision. */
@@ -149,7 +154,10 @@ export interface AuthPort {
    * token" when it is not valid here), else the common name of its verified
    * client certificate, else nobody.
    */
-  identify(creds: { token?: string | undefined; commonName?: string | undefined }): Promise<AuthInfo | undefined>;
+  identify(creds: {
+    token?: string | undefined;
+    commonName?: string | undefined;
+  }): Promise<AuthInfo | undefined>;
   /** Throws unless auth is off or `who` holds the root role (etcd's IsAdminPermitted). */
   checkAdmin(who: AuthInfo | undefined): void;
   /** Throws unless `who` may watch [key, rangeEnd). */
@@ -158,18 +166,30 @@ export interface AuthPort {
   authDisable(who?: AuthInfo): Promise<AuthDisableResponse>;
   authStatus(): Promise<AuthStatus>;
   /** Checks the password first; `identify` runs afterwards, as etcd resolves the caller's token only to propose. */
-  authenticate(req: AuthenticateRequest, identify: () => Promise<AuthInfo | undefined>): Promise<AuthenticateResponse>;
+  authenticate(
+    req: AuthenticateRequest,
+    identify: () => Promise<AuthInfo | undefined>,
+  ): Promise<AuthenticateResponse>;
   userAdd(req: AuthUserAddRequest, who?: AuthInfo): Promise<AuthUserAddResponse>;
   userGet(req: AuthUserGetRequest, who?: AuthInfo): Promise<AuthUserGetResponse>;
   userList(who?: AuthInfo): Promise<AuthUserListResponse>;
   userDelete(req: AuthUserDeleteRequest, who?: AuthInfo): Promise<AuthUserDeleteResponse>;
-  userChangePassword(req: AuthUserChangePasswordRequest, who?: AuthInfo): Promise<AuthUserChangePasswordResponse>;
+  userChangePassword(
+    req: AuthUserChangePasswordRequest,
+    who?: AuthInfo,
+  ): Promise<AuthUserChangePasswordResponse>;
   userGrantRole(req: AuthUserGrantRoleRequest, who?: AuthInfo): Promise<AuthUserGrantRoleResponse>;
   userRevokeRole(req: AuthUserRevokeRoleRequest, who?: AuthInfo): Promise<AuthUserRevokeRoleResponse>;
   roleAdd(req: AuthRoleAddRequest, who?: AuthInfo): Promise<AuthRoleAddResponse>;
   roleGet(req: AuthRoleGetRequest, who?: AuthInfo): Promise<AuthRoleGetResponse>;
   roleList(who?: AuthInfo): Promise<AuthRoleListResponse>;
   roleDelete(req: AuthRoleDeleteRequest, who?: AuthInfo): Promise<AuthRoleDeleteResponse>;
-  roleGrantPermission(req: AuthRoleGrantPermissionRequest, who?: AuthInfo): Promise<AuthRoleGrantPermissionResponse>;
-  roleRevokePermission(req: AuthRoleRevokePermissionRequest, who?: AuthInfo): Promise<AuthRoleRevokePermissionResponse>;
+  roleGrantPermission(
+    req: AuthRoleGrantPermissionRequest,
+    who?: AuthInfo,
+  ): Promise<AuthRoleGrantPermissionResponse>;
+  roleRevokePermission(
+    req: AuthRoleRevokePermissionRequest,
+    who?: AuthInfo,
+  ): Promise<AuthRoleRevokePermissionResponse>;
 }

@@ -10,6 +10,7 @@ import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../leas
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
 import type { PeerDialTls } from '../peer/context.js';
+import { LeaseForwarder } from '../peer/lease-forwarder.js';
 import type { PeerRoute } from '../peer/listener.js';
 import { MemberHttpHandler } from '../peer/member-handler.js';
 import { RaftHttpHandler } from '../peer/raft-handler.js';
@@ -26,14 +27,17 @@ import type { CoordinationKv } from './coordination/types.js';
 import { DefragGate } from './defrag-gate.js';
 import { Errors } from './errors.js';
 import { LeaseStage } from './lease-stage.js';
-import { MemberCluster } from './member-cluster.js';
 import { MemberAuth } from './member-auth.js';
+import { MemberCluster } from './member-cluster.js';
 import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
+import type { MemberTransport, NetworkFactory } from './member-network.js';
+import type { LeaderLeaseApi } from './member-peers.js';
 import { MemberPeers } from './member-peers.js';
 import { MemberSnapshots } from './member-snapshots.js';
 import { MemberState } from './member-state.js';
+import { MemberV2 } from './member-v2.js';
 import { MemberWatch } from './member-watch.js';
 import type { OpHandlers } from './ops.js';
 import type {
@@ -50,6 +54,7 @@ import { BackendQuota } from './quota.js';
 import { RaftLoop } from './raft-loop.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { RequestIdGenerator } from './request-id.js';
+import type { V2Port } from './v2/port.js';
 import { WaitRegistry } from './wait.js';
 
 export { SERVER_VERSION } from './member-maintenance.js';
@@ -97,18 +102,21 @@ export class EtcdServer {
   private fastElectionTimer: Timer | undefined;
   /** Time as this member sees it (virtual under the simulator). */
   readonly clock: Clock;
-  /** Member-to-member messages (etcd's rafthttp wire). */
-  readonly transport: PeerTransport;
+  /** Member-to-member messages (etcd's rafthttp wire, or the simulator's network). */
+  readonly transport: MemberTransport;
   private readonly peers: MemberPeers;
   private readonly snapshots: MemberSnapshots;
   private readonly memberCluster: MemberCluster;
+  /** The v2 API's view of the member (keys, members, stats) and the leader's TTL sweep. */
+  readonly v2: V2Port;
+  private readonly memberV2: MemberV2;
 
   constructor(
     private readonly cfg: ServerConfig,
     private readonly log: Logger,
     private readonly boot: BootedStorage,
     private readonly onFatal: (err: Error) => void,
-    options: { peerTls?: PeerDialTls; clock?: Clock } = {},
+    options: { peerTls?: PeerDialTls; clock?: Clock; network?: NetworkFactory } = {},
   ) {
     this.clock = options.clock ?? realClock;
     this.memberId = boot.memberId;
@@ -153,19 +161,9 @@ export class EtcdServer {
       confState: () => this.applier.confState,
       onInstalled: (snap) => this.onSnapshotInstalled(snap),
     });
-    this.transport = new PeerTransport(
-      {
-        localId: boot.memberId,
-        clusterId: () => boot.clusterId,
-        peerUrls: cfg.initialAdvertisePeerUrls,
-        host: this.peers,
-        log,
-        dialTimeoutMs: 1000 + cfg.electionTimeoutMs,
-        ...(options.peerTls === undefined ? {} : { tls: options.peerTls }),
-      },
-      this.snapshots,
-    );
-    this.peers.attachTransport(this.transport.ctx);
+    const network = (options.network ?? this.peerNetwork(options.peerTls))(this.peers, this.snapshots);
+    this.transport = network.transport;
+    this.peers.attachForwarder(network.forwarder);
     this.applier = new Applier(
       {
         backend: boot.backend,
@@ -255,6 +253,7 @@ export class EtcdServer {
       state: this.state,
       proposer: this.proposer,
       backend: boot.backend,
+      membership: boot.membership,
       alarms: this.alarms,
       defrag,
       log,
@@ -282,6 +281,19 @@ export class EtcdServer {
       nowMs: () => this.clock.now(),
     });
     this.cluster = this.memberCluster;
+    this.memberV2 = new MemberV2({
+      memberId: boot.memberId,
+      clusterId: boot.clusterId,
+      name: cfg.name,
+      state: this.state,
+      membership: boot.membership,
+      proposer: this.proposer,
+      cluster: this.memberCluster,
+      peerIds: () => this.transport.peerIds(),
+      log,
+      clock: this.clock,
+    });
+    this.v2 = this.memberV2;
     this.health = this.buildHealth();
     this.memberLease = new MemberLease({
       lessor: this.lessor,
@@ -348,7 +360,12 @@ export class EtcdServer {
       linearizableBarrier: () => this.linearizableBarrier(),
       appliedIndex: () => this.applier.appliedIndex,
       waitApplied: (index) =>
-        withTimeout(this.clock, this.appliedWaiters.wait(index), this.requestTimeoutMs, Errors.timeoutWaitApplied),
+        withTimeout(
+          this.clock,
+          this.appliedWaiters.wait(index),
+          this.requestTimeoutMs,
+          Errors.timeoutWaitApplied,
+        ),
     });
   }
 
@@ -387,6 +404,7 @@ export class EtcdServer {
     }
     this.loadLeases(this.lessor);
     this.alarms.reload();
+    this.memberAuth.recover();
     this.memberWatch.hub.restore();
     this.applier.restoredTo(snap.metadata.index, snap.metadata.confState);
     this.appliedWaiters.advance(snap.metadata.index);
@@ -436,6 +454,7 @@ export class EtcdServer {
     );
     this.memberLease.start();
     this.memberWatch.start();
+    this.memberV2.start();
     this.memberAuth.start();
     void this.publish();
     return this.readyPromise;
@@ -541,8 +560,33 @@ export class EtcdServer {
     }
   }
 
-  /** The peer port's routes: raft messages and streams, then the member endpoints. */
+  /** The leader's lessor as followers reach it (the peer port's /leases, or the simulator). */
+  leaderLeases(): LeaderLeaseApi {
+    return this.memberLease;
+  }
+
+  /** etcd's peer protocol (src/peer): the default network. */
+  private peerNetwork(peerTls: PeerDialTls | undefined): NetworkFactory {
+    return (host, snapshots) => {
+      const transport = new PeerTransport(
+        {
+          localId: this.memberId,
+          clusterId: () => this.clusterId,
+          peerUrls: this.cfg.initialAdvertisePeerUrls,
+          host,
+          log: this.log,
+          dialTimeoutMs: 1000 + this.cfg.electionTimeoutMs,
+          ...(peerTls === undefined ? {} : { tls: peerTls }),
+        },
+        snapshots,
+      );
+      return { transport, forwarder: new LeaseForwarder(transport.ctx) };
+    };
+  }
+
+  /** The peer port's routes: raft messages and streams, then the member endpoints (none off the peer protocol). */
   peerRoutes(): PeerRoute[] {
+    if (!(this.transport instanceof PeerTransport)) return [];
     return [
       new RaftHttpHandler(this.transport, this.snapshots),
       new MemberHttpHandler(this.peers.memberApi(this.memberCluster, this.memberLease)),
@@ -598,6 +642,7 @@ export class EtcdServer {
     this.fastElectionTimer?.cancel();
     this.memberLease.stop();
     this.memberWatch.stop();
+    this.memberV2.stop();
     this.memberAuth.stop();
     this.peers.stop();
     this.transport.stop();

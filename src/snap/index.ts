@@ -1,1 +1,1 @@
-export { NoSnapshotError, Snapshotter } from './snapshotter.js';
+export { NoSnapshotError, Snapshotter, type SnapshotterOptions } from './snapshotter.js';

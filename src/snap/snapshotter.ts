@@ -1,9 +1,9 @@
 // Raft snapshot files: one file per snapshot, written atomically (temp, fsync, rename, fsync dir).
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type FileSystem, isNotFound } from '../fs/file-system.js';
+import { realFs } from '../fs/real-fs.js';
 import type { Snapshot } from '../raft/types.js';
 import { silentLogger, type WalLogger } from '../wal/errors.js';
-import { fsyncDir } from '../wal/segments.js';
 import { decodeSnapshotFile, encodeSnapshotFile, isSnapName, snapName } from './format.js';
 
 export class NoSnapshotError extends Error {
@@ -13,25 +13,35 @@ export class NoSnapshotError extends Error {
   }
 }
 
+export interface SnapshotterOptions {
+  /** The disk (default node's). The simulator passes a SimFs. */
+  fs?: FileSystem;
+}
+
 export class Snapshotter {
+  private readonly fs: FileSystem;
+
   constructor(
     readonly dir: string,
     private readonly log: WalLogger = silentLogger,
-  ) {}
+    opts: SnapshotterOptions = {},
+  ) {
+    this.fs = opts.fs ?? realFs;
+  }
 
   async save(s: Snapshot): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await this.fs.mkdir(this.dir, { recursive: true });
     const name = snapName(s.metadata.term, s.metadata.index);
     const tmp = join(this.dir, `${name}.tmp`);
-    const fh = await open(tmp, 'w');
+    const fh = await this.fs.open(tmp, 'w');
     try {
-      await fh.writeFile(encodeSnapshotFile(s));
+      await fh.append(encodeSnapshotFile(s));
       await fh.sync();
     } finally {
       await fh.close();
     }
-    await rename(tmp, join(this.dir, name));
-    await fsyncDir(this.dir);
+    await this.fs.rename(tmp, join(this.dir, name));
+    await this.fs.fsyncDir(this.dir);
     this.log('info', 'snap: saved', { file: name, index: s.metadata.index, term: s.metadata.term });
   }
 
@@ -40,13 +50,13 @@ export class Snapshotter {
     for (const name of await this.namesNewestFirst()) {
       const file = join(this.dir, name);
       try {
-        return decodeSnapshotFile(await readFile(file));
+        return decodeSnapshotFile(await this.fs.readFile(file));
       } catch (err) {
         this.log('error', 'snap: unreadable snapshot file, renaming to .broken', {
           file,
           error: (err as Error).message,
         });
-        await rename(file, `${file}.broken`);
+        await this.fs.rename(file, `${file}.broken`);
       }
     }
     return undefined;
@@ -56,9 +66,9 @@ export class Snapshotter {
     const file = join(this.dir, snapName(ref.term, ref.index));
     let buf: Buffer;
     try {
-      buf = await readFile(file);
+      buf = await this.fs.readFile(file);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NoSnapshotError(file);
+      if (isNotFound(err)) throw new NoSnapshotError(file);
       throw err;
     }
     let s: Snapshot;
@@ -78,9 +88,9 @@ export class Snapshotter {
     if (!Number.isSafeInteger(keep) || keep < 0) throw new RangeError(`snap: bad keep count ${keep}`);
     const doomed = (await this.namesNewestFirst()).slice(keep);
     for (const name of await this.listDir()) if (name.endsWith('.snap.tmp')) doomed.push(name);
-    for (const name of doomed) await unlink(join(this.dir, name));
+    for (const name of doomed) await this.fs.unlink(join(this.dir, name));
     if (doomed.length > 0) {
-      await fsyncDir(this.dir);
+      await this.fs.fsyncDir(this.dir);
       this.log('info', 'snap: purged', { removed: doomed });
     }
   }
@@ -91,9 +101,9 @@ export class Snapshotter {
 
   private async listDir(): Promise<string[]> {
     try {
-      return await readdir(this.dir);
+      return await this.fs.readdir(this.dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if (isNotFound(err)) return [];
       throw err;
     }
   }

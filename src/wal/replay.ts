@@ -1,8 +1,8 @@
 // Rebuilding the log from segment files at open: pick the first segment that can hold
 // the entries after the requested snapshot, verify every record, apply raft's
 // overwrite rule, and find the torn tail (if any) to cut.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileSystem } from '../fs/file-system.js';
 import type { Entry, HardState } from '../raft/types.js';
 import { WalCorruptError } from './errors.js';
 import { decodeEntry, decodeHardState, decodeSnapshot, type WalSnapshotRef } from './payloads.js';
@@ -109,6 +109,7 @@ class ReplayState {
 }
 
 export async function replaySegments(
+  fs: FileSystem,
   dir: string,
   segs: SegmentFile[],
   from: WalSnapshotRef,
@@ -126,7 +127,7 @@ export async function replaySegments(
     if (i > start && seg.seq !== segs[i - 1]!.seq + 1) {
       throw new WalCorruptError(file, 0, `segment seq ${seg.seq} does not follow ${segs[i - 1]!.seq}`);
     }
-    const buf = await readFile(file);
+    const buf = await fs.readFile(file);
     const isLast = i === segs.length - 1;
     const scan = scanSegment(buf, file, isLast);
     if (scan.header.seq !== seg.seq || scan.header.firstIndex !== seg.firstIndex) {

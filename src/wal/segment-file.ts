@@ -1,6 +1,6 @@
 // Creating segment files: allocation (optionally filled with zeros up front) and the
 // fixed beginning every segment carries.
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileSystem, FsFile } from '../fs/file-system.js';
 import type { HardState } from '../raft/types.js';
 import { addHardState, addMetadata, addSnapshot, type WalSnapshotRef } from './payloads.js';
 import { BatchEncoder, encodeSegmentHeader } from './record.js';
@@ -13,11 +13,12 @@ const ZERO_CHUNK = Buffer.alloc(1024 * 1024);
  * appends are overwrites: fdatasync then has no file size or extent change to commit.
  */
 export async function allocateSegmentFile(
+  fs: FileSystem,
   path: string,
   bytes: number,
   preallocate: boolean,
-): Promise<FileHandle> {
-  const fh = await open(path, 'wx+');
+): Promise<FsFile> {
+  const fh = await fs.open(path, 'wx+');
   try {
     if (preallocate) await writeZeros(fh, 0, bytes);
     await fh.datasync();
@@ -28,10 +29,10 @@ export async function allocateSegmentFile(
   }
 }
 
-export async function writeZeros(fh: FileHandle, from: number, to: number): Promise<void> {
+export async function writeZeros(fh: FsFile, from: number, to: number): Promise<void> {
   for (let pos = from; pos < to; ) {
     const n = Math.min(ZERO_CHUNK.length, to - pos);
-    const { bytesWritten } = await fh.write(ZERO_CHUNK, 0, n, pos);
+    const bytesWritten = await fh.write(ZERO_CHUNK.subarray(0, n), pos);
     if (bytesWritten <= 0) throw new Error('wal: zero fill wrote nothing');
     pos += bytesWritten;
   }
@@ -42,7 +43,7 @@ export async function writeZeros(fh: FileHandle, from: number, to: number): Prom
  * record, last hardState), so a segment replays without its predecessors. Returns the end offset.
  */
 export async function initSegment(
-  fh: FileHandle,
+  fh: FsFile,
   seq: number,
   firstIndex: number,
   metadata: Buffer,

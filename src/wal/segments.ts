@@ -1,6 +1,5 @@
-// Segment file names and directory-level helpers (listing, fsync of a directory, full writes).
-import { readdirSync, writevSync } from 'node:fs';
-import { type FileHandle, open, readdir } from 'node:fs/promises';
+// Segment file names and directory-level helpers (listing, full writes).
+import type { FileSystem, FsFile } from '../fs/file-system.js';
 
 /** etcd's naming: `<seq>-<first index>.wal`, both 16 hex digits, so names sort in seq order. */
 const SEGMENT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
@@ -35,37 +34,27 @@ export function sortedSegments(names: string[]): SegmentFile[] {
   return segs.sort((a, b) => a.seq - b.seq);
 }
 
-export async function listSegments(dir: string): Promise<SegmentFile[]> {
-  return sortedSegments(await readdir(dir));
+export async function listSegments(fs: FileSystem, dir: string): Promise<SegmentFile[]> {
+  return sortedSegments(await fs.readdir(dir));
 }
 
-export function hasSegmentsSync(dir: string): boolean {
+export function hasSegmentsSync(fs: FileSystem, dir: string): boolean {
   try {
-    return sortedSegments(readdirSync(dir)).length > 0;
+    return sortedSegments(fs.readdirSync(dir)).length > 0;
   } catch {
     return false;
-  }
-}
-
-/** A rename or unlink is durable only once the directory itself is fsynced. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
 /** libuv caps one writev at IOV_MAX buffers and may write partially; loop until everything is down. */
 const MAX_IOV = 1024;
 
-export async function writeAllAt(fh: FileHandle, bufs: Buffer[], position: number): Promise<number> {
+export async function writeAllAt(file: FsFile, bufs: Buffer[], position: number): Promise<number> {
   let pending = bufs.filter((b) => b.length > 0);
   let pos = position;
   while (pending.length > 0) {
     const chunk = pending.slice(0, MAX_IOV);
-    const { bytesWritten } = await fh.writev(chunk, pos);
+    const bytesWritten = await file.writev(chunk, pos);
     if (bytesWritten <= 0) throw new Error('wal: writev wrote nothing');
     pos += bytesWritten;
     pending = dropWritten(pending, bytesWritten);
@@ -74,12 +63,12 @@ export async function writeAllAt(fh: FileHandle, bufs: Buffer[], position: numbe
 }
 
 /** writeAllAt on the calling thread (the inline WAL path): blocks until the kernel took every byte. */
-export function writeAllAtSync(fd: number, bufs: Buffer[], position: number): number {
+export function writeAllAtSync(file: FsFile, bufs: Buffer[], position: number): number {
   let pending = bufs.filter((b) => b.length > 0);
   let pos = position;
   while (pending.length > 0) {
     const chunk = pending.slice(0, MAX_IOV);
-    const written = writevSync(fd, chunk, pos);
+    const written = file.writevSync(chunk, pos);
     if (written <= 0) throw new Error('wal: writev wrote nothing');
     pos += written;
     pending = dropWritten(pending, written);

@@ -1,16 +1,16 @@
 // The write-ahead log: segmented files of checksummed records, appended by one
 // serial flusher so that saves issued back to back share a write and an fdatasync.
-import { constants, fdatasyncSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm, truncate, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { FileSystem, FsFile } from '../fs/file-system.js';
+import { realFs } from '../fs/real-fs.js';
 import type { Entry, HardState } from '../raft/types.js';
+import { type Clock, realClock } from '../runtime/clock.js';
 import { silentLogger, type WalLogger } from './errors.js';
 import { addEntry, addHardState, addSnapshot, type WalSnapshotRef } from './payloads.js';
 import { BatchEncoder } from './record.js';
 import { emptyHardState, replaySegments, type WalReplay } from './replay.js';
 import { allocateSegmentFile, initSegment, writeZeros } from './segment-file.js';
 import {
-  fsyncDir,
   hasSegmentsSync,
   listSegments,
   type SegmentFile,
@@ -30,7 +30,14 @@ export interface WalOptions {
    * Default DEFAULT_INLINE_SYNC_BYTES. See docs/decisions/0005-put-path-performance.md.
    */
   inlineSyncBytes?: number;
+  /** The disk (default node's). The simulator passes a SimFs. */
+  fs?: FileSystem;
+  /** Time for the inline back-off and the turn yielded between groups (default the real clock). */
+  clock?: WalClock;
 }
+
+/** The part of the member's Clock the WAL uses. */
+export type WalClock = Pick<Clock, 'monotonic' | 'soon'>;
 
 /** Groups up to this size are synced inline by default (every group a benchmark produced). */
 export const DEFAULT_INLINE_SYNC_BYTES = 1024 * 1024;
@@ -50,6 +57,8 @@ interface Settings {
   inlineSyncBytes: number;
   segmentBytes: number;
   preallocate: boolean;
+  fs: FileSystem;
+  clock: WalClock;
 }
 
 /** The next segment is allocated in the background under this name, so a cut is a small write and a rename. */
@@ -98,33 +107,35 @@ export class Wal {
   private tailDirty = false;
   private readonly counters = { writes: 0, syncs: 0, saves: 0 };
   /** The successor segment being allocated in the background (undefined until the tail is half full). */
-  private nextSegment: Promise<FileHandle | undefined> | undefined;
+  private nextSegment: Promise<FsFile | undefined> | undefined;
   /**
    * A second handle on the tail opened with O_DSYNC: a synced group is then ONE writev that
    * returns once its bytes are stable, instead of a writev and an fdatasync -- two trips through
    * libuv's thread pool, each costing a thread wake-up and an event-loop turn (see
    * docs/decisions/0005-put-path-performance.md). Undefined until the first synced group.
    */
-  private dsyncFh: FileHandle | undefined;
-  /** performance.now() before which no group is written inline (set after a slow inline write). */
+  private dsyncFh: FsFile | undefined;
+  private readonly fs: FileSystem;
+  /** clock.monotonic() before which no group is written inline (set after a slow inline write). */
   private inlineOffUntil = 0;
 
   private constructor(
     private readonly dir: string,
     private readonly metadata: Buffer,
     private readonly segments: SegmentFile[],
-    private fh: FileHandle,
+    private fh: FsFile,
     private tailOffset: number,
     private readonly written: WrittenState,
     private readonly settings: Settings,
     private readonly log: WalLogger,
   ) {
     this.acceptedLastIndex = written.lastIndex;
+    this.fs = settings.fs;
   }
 
   /** True if dir holds at least one WAL segment. */
-  static exists(dir: string): boolean {
-    return hasSegmentsSync(dir);
+  static exists(dir: string, fs: FileSystem = realFs): boolean {
+    return hasSegmentsSync(fs, dir);
   }
 
   static async create(
@@ -134,21 +145,22 @@ export class Wal {
     opts: WalOptions = {},
   ): Promise<Wal> {
     const settings = resolveOptions(opts);
-    if (await isNonEmptyDir(dir)) throw new Error(`wal: cannot create in non-empty directory ${dir}`);
+    const fs = settings.fs;
+    if (await isNonEmptyDir(fs, dir)) throw new Error(`wal: cannot create in non-empty directory ${dir}`);
     const tmp = `${dir.replace(/\/+$/, '')}.tmp`;
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(tmp, { recursive: true });
     const name = segmentName(0, 0);
     const meta = Buffer.from(metadata);
     const snapshot = { index: 0, term: 0 };
-    const fh = await allocateSegmentFile(join(tmp, name), settings.segmentBytes, settings.preallocate);
+    const fh = await allocateSegmentFile(fs, join(tmp, name), settings.segmentBytes, settings.preallocate);
     let end: number;
     try {
       end = await initSegment(fh, 0, 0, meta, snapshot, undefined);
-      await fsyncDir(tmp);
+      await fs.fsyncDir(tmp);
       // rename(2) replaces an empty target directory atomically; a crash leaves either nothing or a whole WAL.
-      await rename(tmp, dir);
-      await fsyncDir(dirname(dir));
+      await fs.rename(tmp, dir);
+      await fs.fsyncDir(dirname(dir));
     } catch (err) {
       await fh.close();
       throw err;
@@ -166,10 +178,11 @@ export class Wal {
     opts: WalOptions = {},
   ): Promise<{ wal: Wal; replay: WalReplay }> {
     const settings = resolveOptions(opts);
-    await removeLeftoverTemps(dir, log);
-    const segs = await listSegments(dir);
+    const fs = settings.fs;
+    await removeLeftoverTemps(fs, dir, log);
+    const segs = await listSegments(fs, dir);
     if (segs.length === 0) throw new Error(`wal: no segment files in ${dir}`);
-    const r = await replaySegments(dir, segs, from);
+    const r = await replaySegments(fs, dir, segs, from);
     const last = join(dir, segs[segs.length - 1]!.name);
     if (r.torn) {
       log('warn', 'wal: truncating torn tail', {
@@ -178,11 +191,11 @@ export class Wal {
         droppedBytes: r.torn.garbageEnd - r.torn.offset,
         reason: r.torn.reason,
       });
-      await truncate(r.torn.file, r.torn.offset);
+      await fs.truncate(r.torn.file, r.torn.offset);
     }
-    const fh = await open(last, 'r+');
+    const fh = await fs.open(last, 'r+');
     try {
-      const { size } = await fh.stat();
+      const size = await fh.size();
       if (settings.preallocate && size < settings.segmentBytes)
         await writeZeros(fh, size, settings.segmentBytes);
       await fh.datasync();
@@ -261,7 +274,7 @@ export class Wal {
     const next = await this.nextSegment;
     if (next) {
       await next.close();
-      await unlink(join(this.dir, NEXT_SEGMENT_TMP));
+      await this.fs.unlink(join(this.dir, NEXT_SEGMENT_TMP));
     }
     this.log('info', 'wal: closed', { dir: this.dir });
   }
@@ -341,7 +354,7 @@ export class Wal {
           if (!this.writeGroupInline(group)) continue;
           acknowledge(group);
           await this.afterGroup();
-          if (this.queue.length > 0) await new Promise<void>((r) => setImmediate(r));
+          if (this.queue.length > 0) await new Promise<void>((r) => this.settings.clock.soon(r));
           continue;
         }
         const writing = this.writeGroup(group);
@@ -365,33 +378,35 @@ export class Wal {
   }
 
   private canWriteInline(group: WriteJob[]): boolean {
-    if (this.dsyncFh === undefined) return false;
+    if (this.dsyncFh === undefined || !this.fs.blockingWrites) return false;
     let bytes = 0;
     let sync = false;
     for (const j of group) {
       bytes += j.buf.length;
       sync ||= j.sync;
     }
-    return sync && bytes <= this.settings.inlineSyncBytes && performance.now() >= this.inlineOffUntil;
+    return (
+      sync && bytes <= this.settings.inlineSyncBytes && this.settings.clock.monotonic() >= this.inlineOffUntil
+    );
   }
 
   /** Writes and syncs one group on this thread; false if that failed. */
   private writeGroupInline(group: WriteJob[]): boolean {
     const bufs = group.map((j) => j.buf);
-    const started = performance.now();
+    const started = this.settings.clock.monotonic();
     try {
       if (this.tailDirty) {
-        this.tailOffset += writeAllAtSync(this.fh.fd, bufs, this.tailOffset);
-        fdatasyncSync(this.fh.fd);
+        this.tailOffset += writeAllAtSync(this.fh, bufs, this.tailOffset);
+        this.fh.datasyncSync();
         this.tailDirty = false;
       } else {
         // O_DSYNC covers exactly the bytes of this write; nothing unsynced lies before them.
-        this.tailOffset += writeAllAtSync(this.dsyncFh!.fd, bufs, this.tailOffset);
+        this.tailOffset += writeAllAtSync(this.dsyncFh!, bufs, this.tailOffset);
       }
     } catch (err) {
       return this.groupFailed(group, err);
     }
-    const took = performance.now() - started;
+    const took = this.settings.clock.monotonic() - started;
     if (took > SLOW_INLINE_WRITE_MS) {
       this.inlineOffUntil = started + took + INLINE_BACKOFF_MS;
       this.log('warn', 'wal: slow synced write; using the thread pool for a while', {
@@ -457,9 +472,9 @@ export class Wal {
     }
   }
 
-  private async openDsyncHandle(): Promise<FileHandle> {
+  private async openDsyncHandle(): Promise<FsFile> {
     const tail = join(this.dir, this.segments[this.segments.length - 1]!.name);
-    this.dsyncFh = await open(tail, constants.O_RDWR | constants.O_DSYNC);
+    this.dsyncFh = await this.fs.open(tail, 'r+', { dsync: true });
     return this.dsyncFh;
   }
 
@@ -486,21 +501,24 @@ export class Wal {
   /** Starts allocating the next segment file now, off the write path. A failure only costs the cut its head start. */
   private prepareNextSegment(): void {
     const path = join(this.dir, NEXT_SEGMENT_TMP);
-    this.nextSegment = allocateSegmentFile(path, this.settings.segmentBytes, this.settings.preallocate).catch(
-      (err: Error) => {
-        this.log('warn', 'wal: could not prepare the next segment ahead of time', { error: err.message });
-        return undefined;
-      },
-    );
+    this.nextSegment = allocateSegmentFile(
+      this.fs,
+      path,
+      this.settings.segmentBytes,
+      this.settings.preallocate,
+    ).catch((err: Error) => {
+      this.log('warn', 'wal: could not prepare the next segment ahead of time', { error: err.message });
+      return undefined;
+    });
   }
 
-  private async takeNextSegment(): Promise<FileHandle> {
+  private async takeNextSegment(): Promise<FsFile> {
     const prepared = await this.nextSegment;
     this.nextSegment = undefined;
     if (prepared) return prepared;
     const path = join(this.dir, NEXT_SEGMENT_TMP);
-    await rm(path, { force: true });
-    return allocateSegmentFile(path, this.settings.segmentBytes, this.settings.preallocate);
+    await this.fs.rm(path, { force: true });
+    return allocateSegmentFile(this.fs, path, this.settings.segmentBytes, this.settings.preallocate);
   }
 
   /**
@@ -517,8 +535,8 @@ export class Wal {
     const fh = await this.takeNextSegment();
     const { snapshot, hardState } = this.written;
     const end = await initSegment(fh, seq, firstIndex, this.metadata, snapshot, hardState);
-    await rename(join(this.dir, NEXT_SEGMENT_TMP), join(this.dir, name));
-    await fsyncDir(this.dir);
+    await this.fs.rename(join(this.dir, NEXT_SEGMENT_TMP), join(this.dir, name));
+    await this.fs.fsyncDir(this.dir);
     await this.closeDsyncHandle();
     await this.fh.close();
     this.fh = fh;
@@ -549,8 +567,8 @@ export class Wal {
     keep = Math.min(keep, this.segments.length - 1);
     if (keep <= 0) return [];
     const doomed = this.segments.splice(0, keep);
-    for (const s of doomed) await unlink(join(this.dir, s.name));
-    await fsyncDir(this.dir);
+    for (const s of doomed) await this.fs.unlink(join(this.dir, s.name));
+    await this.fs.fsyncDir(this.dir);
     return doomed.map((s) => s.name);
   }
 }
@@ -568,12 +586,18 @@ function resolveOptions(opts: WalOptions): Settings {
   const inlineSyncBytes = opts.inlineSyncBytes ?? DEFAULT_INLINE_SYNC_BYTES;
   if (!Number.isSafeInteger(inlineSyncBytes) || inlineSyncBytes < 0)
     throw new RangeError(`wal: bad inlineSyncBytes ${inlineSyncBytes}`);
-  return { segmentBytes, preallocate: opts.preallocate ?? true, inlineSyncBytes };
+  return {
+    segmentBytes,
+    preallocate: opts.preallocate ?? true,
+    inlineSyncBytes,
+    fs: opts.fs ?? realFs,
+    clock: opts.clock ?? realClock,
+  };
 }
 
-async function isNonEmptyDir(dir: string): Promise<boolean> {
+async function isNonEmptyDir(fs: FileSystem, dir: string): Promise<boolean> {
   try {
-    return (await readdir(dir)).length > 0;
+    return (await fs.readdir(dir)).length > 0;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
@@ -581,11 +605,11 @@ async function isNonEmptyDir(dir: string): Promise<boolean> {
 }
 
 /** A crash can leave `next.wal.tmp`; it was never renamed in, so it holds nothing acknowledged. */
-async function removeLeftoverTemps(dir: string, log: WalLogger): Promise<void> {
-  for (const name of await readdir(dir)) {
+async function removeLeftoverTemps(fs: FileSystem, dir: string, log: WalLogger): Promise<void> {
+  for (const name of await fs.readdir(dir)) {
     if (name.endsWith('.wal.tmp')) {
       log('warn', 'wal: removing leftover temp segment', { file: join(dir, name) });
-      await unlink(join(dir, name));
+      await fs.unlink(join(dir, name));
     }
   }
 }

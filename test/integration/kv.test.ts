@@ -175,11 +175,11 @@ describe('single member over gRPC', () => {
       3,
       'etcdserver: duplicate key given in txn request',
     );
-    // Auth comes with its own issue: until then its methods answer UNIMPLEMENTED.
+    // The Auth service answers as etcd does (test/integration/auth.test.ts has the rest).
     const auth = kv.raw.call('/etcdserverpb.Auth/UserGet', AuthUserGetRequest, AuthUserGetResponse, {
       name: 'x',
     });
-    await assert.rejects(auth, (err: GrpcFailure) => err.code === 12);
+    await rejectsWith(auth, 9, 'etcdserver: user name not found');
   });
 
   test('member list shows name, peer and client URLs', async () => {

@@ -98,11 +98,18 @@ function sweep(args: Args, limits: RunLimits): number {
 }
 
 const USAGE = `usage: sweep.js --seeds N [--start S] [--ticks T]   run seeds S..S+N-1 (fault phase of T ticks)
+       sweep.js --server --seeds N | --seed S [--trace]   whole real members (see test/sim/server/sweep.ts)
        sweep.js --seed S [--trace] [--ticks T]        replay one seed, printing every event
        (--sabotage ${SABOTAGES.join('|')} plants an application bug, to see a failure reported)`;
 
-function main(): void {
+async function main(): Promise<void> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--server')) {
+    // The whole-server simulation (issue 8): real members on a simulated disk, clock and network.
+    const { serverSimMain } = await import('./server/sweep.js');
+    process.exitCode = await serverSimMain(argv);
+    return;
+  }
   // No arguments: print usage and succeed. (node --test also runs helper files under test/ this way.)
   if (argv.length === 0) {
     console.log(USAGE);
@@ -120,4 +127,4 @@ function main(): void {
   process.exitCode = args.seed !== undefined ? replayOne(args.seed, limits, args.trace) : sweep(args, limits);
 }
 
-main();
+await main();

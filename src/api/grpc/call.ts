@@ -8,6 +8,7 @@
  * needs it.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
+import { TLSSocket } from 'node:tls';
 import { encodeFrame, FrameReader, type MessageCodec } from './framing.js';
 import { RequestQueue } from './request-queue.js';
 import { GrpcError, Status, type StatusCode, toStatus } from './status.js';
@@ -15,6 +16,7 @@ import type { CallEvents, CallStream } from './transport.js';
 import type {
   BidiStreamHandler,
   CallContext,
+  ClientCertificate,
   ClientStreamHandler,
   ResponseSink,
   ServerStreamHandler,
@@ -76,6 +78,15 @@ export class ServerCall<Req, Res> implements CallContext, ResponseSink<Res>, Cal
 
   get ended(): boolean {
     return this.ended_;
+  }
+
+  clientCertificate(): ClientCertificate | undefined {
+    const socket = this.stream.socket?.();
+    if (!(socket instanceof TLSSocket)) return undefined;
+    const cert = socket.getPeerCertificate();
+    if (cert === null || cert === undefined || Object.keys(cert).length === 0) return undefined;
+    const cn: string | string[] | undefined = cert.subject?.CN;
+    return { authorized: socket.authorized, commonName: Array.isArray(cn) ? cn[0] : cn };
   }
 
   get signal(): AbortSignal {

@@ -2,6 +2,7 @@
  * CallStream over node:http2's ServerHttp2Stream.
  */
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import { encodeGrpcMessage, Status, type StatusCode } from './status.js';
 import type { CallEvents, CallStream } from './transport.js';
 
@@ -42,6 +43,10 @@ export class NodeCallStream implements CallStream {
 
   constructor(private readonly stream: ServerHttp2Stream) {
     stream.on('error', ignoreStreamError);
+  }
+
+  socket(): Socket | undefined {
+    return this.stream.session?.socket as Socket | undefined;
   }
 
   get closed(): boolean {

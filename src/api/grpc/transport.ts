@@ -2,6 +2,7 @@
  * The seam between a call (call.ts) and the HTTP/2 implementation carrying it.
  * Two implementations: node-transport.ts (node:http2) and h2/ (our own).
  */
+import type { Socket } from 'node:net';
 import type { StatusCode } from './status.js';
 
 /** What a transport tells the call about its stream. */
@@ -33,4 +34,6 @@ export interface CallStream {
   resume(): void;
   /** Connects the call; the transport then delivers data/end/close to it. */
   attach(events: CallEvents): void;
+  /** The connection's socket (a TLSSocket on TLS), for what the call needs to know of its peer. */
+  socket?(): Socket | undefined;
 }

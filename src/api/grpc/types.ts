@@ -18,6 +18,17 @@ export interface CallContext {
    * first access, so handlers that never look pay nothing.
    */
   readonly signal: AbortSignal;
+  /**
+   * The client's certificate on a TLS connection: whether it verified against
+   * the trusted CAs, and its subject's common name (what --client-cert-auth
+   * takes as the user). Undefined on plain TCP or without a certificate.
+   */
+  clientCertificate?(): ClientCertificate | undefined;
+}
+
+export interface ClientCertificate {
+  readonly authorized: boolean;
+  readonly commonName: string | undefined;
 }
 
 /** Outgoing side of a streaming call. */

@@ -13,8 +13,9 @@ import type {
   Member as PbMember,
 } from '../../pb/etcdserverpb/rpc.js';
 import type { Member } from '../../server/membership.js';
-import type { ClusterPort } from '../../server/ports.js';
-import type { ServiceImplementation } from '../grpc/types.js';
+import type { AuthPort, ClusterPort } from '../../server/ports.js';
+import type { CallContext, ServiceImplementation } from '../grpc/types.js';
+import { type Identify, NOBODY, onBehalf } from './credentials.js';
 import { guarded } from './errors.js';
 
 export function toPbMember(m: Member): PbMember {
@@ -27,21 +28,34 @@ export function toPbMember(m: Member): PbMember {
   };
 }
 
-export function clusterService(cluster: ClusterPort): ServiceImplementation<typeof ClusterDefinition> {
+/**
+ * Membership changes need root while auth is on (etcd checks this in its API
+ * layer, before proposing); the member list needs nothing.
+ */
+export function clusterService(
+  cluster: ClusterPort,
+  auth?: Pick<AuthPort, 'checkAdmin'>,
+  identify: Identify = NOBODY,
+): ServiceImplementation<typeof ClusterDefinition> {
+  const asRoot = <Req, Res>(fn: (req: Req) => Promise<Res>): ((req: Req, ctx: CallContext) => Promise<Res>) =>
+    onBehalf(identify, () => undefined, (req: Req, who) => {
+      auth?.checkAdmin(who);
+      return fn(req);
+    });
   return {
-    memberAdd: guarded(async (req: MemberAddRequest): Promise<MemberAddResponse> => {
+    memberAdd: asRoot(async (req: MemberAddRequest): Promise<MemberAddResponse> => {
       const r = await cluster.add([...req.peerURLs], req.isLearner);
       return { header: cluster.header(), member: toPbMember(r.member), members: r.members.map(toPbMember) };
     }),
-    memberRemove: guarded(async (req: MemberRemoveRequest): Promise<MemberRemoveResponse> => {
+    memberRemove: asRoot(async (req: MemberRemoveRequest): Promise<MemberRemoveResponse> => {
       const members = await cluster.remove(req.ID);
       return { header: cluster.header(), members: members.map(toPbMember) };
     }),
-    memberUpdate: guarded(async (req: MemberUpdateRequest): Promise<MemberUpdateResponse> => {
+    memberUpdate: asRoot(async (req: MemberUpdateRequest): Promise<MemberUpdateResponse> => {
       const members = await cluster.update(req.ID, [...req.peerURLs]);
       return { header: cluster.header(), members: members.map(toPbMember) };
     }),
-    memberPromote: guarded(async (req: MemberPromoteRequest): Promise<MemberPromoteResponse> => {
+    memberPromote: asRoot(async (req: MemberPromoteRequest): Promise<MemberPromoteResponse> => {
       const members = await cluster.promote(req.ID);
       return { header: cluster.header(), members: members.map(toPbMember) };
     }),

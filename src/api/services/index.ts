@@ -12,6 +12,7 @@ import { ElectionDefinition } from '../../pb/v3electionpb/v3election.js';
 import { LockDefinition } from '../../pb/v3lockpb/v3lock.js';
 import type { CoordinationKv } from '../../server/coordination/types.js';
 import type {
+  AuthPort,
   ClusterPort,
   HealthPort,
   KvPort,
@@ -20,8 +21,12 @@ import type {
   WatchPort,
 } from '../../server/ports.js';
 import type { GrpcServer } from '../grpc/server.js';
-import type { ServiceDefinition, ServiceImplementation } from '../grpc/types.js';
+import type { CallContext, ServiceDefinition, ServiceImplementation } from '../grpc/types.js';
+import { authService } from './auth.js';
+import { AuthWithStatusDefinition } from './auth-status.js';
 import { clusterService } from './cluster.js';
+import { perCaller } from './coordination-auth.js';
+import { identifier } from './credentials.js';
 import { electionService } from './election.js';
 import { FastKVDefinition } from './fast-codecs.js';
 import { healthService } from './health.js';
@@ -41,19 +46,43 @@ export interface MemberPorts {
   health: HealthPort;
   watch: WatchPort;
   coordination: CoordinationKv;
+  auth: AuthPort;
 }
 
-export function registerServices(grpc: GrpcServer, member: MemberPorts, cfg: ServerConfig): void {
+export interface RegisterOptions {
+  /** The common name of a call's verified client certificate (for --client-cert-auth). */
+  commonName?: (ctx: CallContext) => string | undefined;
+}
+
+export function registerServices(
+  grpc: GrpcServer,
+  member: MemberPorts,
+  cfg: ServerConfig,
+  opts: RegisterOptions = {},
+): void {
   const learner = () => member.health.isLearner();
   const add = <S extends ServiceDefinition>(def: S, impl: ServiceImplementation<S>) =>
     grpc.addService(def, learnerGate(def, impl, learner));
-  add(FastKVDefinition, kvService(member.kv, cfg.maxTxnOps));
-  add(ClusterDefinition, clusterService(member.cluster));
-  add(MaintenanceDefinition, maintenanceService(member.maintenance));
-  add(LeaseDefinition, leaseService(member.lease));
-  add(WatchDefinition, watchService(member.watch));
-  add(LockDefinition, lockService({ kv: member.coordination }));
-  add(ElectionDefinition, electionService({ kv: member.coordination }));
+  const auth = member.auth;
+  const identify = identifier(auth, {
+    clientCertAuth: cfg.clientTls.clientCertAuth,
+    ...(opts.commonName === undefined ? {} : { commonName: opts.commonName }),
+  });
+  add(FastKVDefinition, kvService(member.kv, cfg.maxTxnOps, identify));
+  add(ClusterDefinition, clusterService(member.cluster, auth, identify));
+  add(MaintenanceDefinition, maintenanceService(member.maintenance, auth, identify));
+  add(LeaseDefinition, leaseService(member.lease, identify));
+  add(WatchDefinition, watchService(member.watch, auth, identify));
+  add(AuthWithStatusDefinition, authService(auth, identify));
+  const base = member.coordination;
+  add(
+    LockDefinition,
+    perCaller(LockDefinition, (kv) => lockService({ kv }), base, member.kv, auth, identify),
+  );
+  add(
+    ElectionDefinition,
+    perCaller(ElectionDefinition, (kv) => electionService({ kv }), base, member.kv, auth, identify),
+  );
   const health = member.health;
   add(
     HealthDefinition,

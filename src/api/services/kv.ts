@@ -1,5 +1,6 @@
 // etcdserverpb.KV: request checks as etcd's v3rpc does them (before anything
-// reaches raft), then the member's read or write path.
+// reaches raft), then the member's read or write path, on behalf of the
+// caller (its token or certificate; the member checks its permissions).
 import {
   checkTxnDuplicates,
   validateDeleteRangeRequest,
@@ -22,29 +23,34 @@ import type {
 } from '../../pb/etcdserverpb/rpc.js';
 import type { KvPort } from '../../server/ports.js';
 import type { ServiceImplementation } from '../grpc/types.js';
-import { guarded } from './errors.js';
+import { type Identify, NO_CHECK, NOBODY, onBehalf } from './credentials.js';
 
-export function kvService(kv: KvPort, maxTxnOps: number): ServiceImplementation<typeof KVDefinition> {
+
+export function kvService(
+  kv: KvPort,
+  maxTxnOps: number,
+  identify: Identify = NOBODY,
+): ServiceImplementation<typeof KVDefinition> {
   return {
-    range: guarded(async (req: RangeRequest): Promise<RangeResponse> => {
-      validateRangeRequest(req);
-      return kv.range(req);
-    }),
-    put: guarded(async (req: PutRequest): Promise<PutResponse> => {
-      validatePutRequest(req);
-      return kv.put(req);
-    }),
-    deleteRange: guarded(async (req: DeleteRangeRequest): Promise<DeleteRangeResponse> => {
-      validateDeleteRangeRequest(req);
-      return kv.deleteRange(req);
-    }),
-    txn: guarded(async (req: TxnRequest): Promise<TxnResponse> => {
-      validateTxnRequest(req, maxTxnOps);
-      checkTxnDuplicates(req);
-      return kv.txn(req);
-    }),
-    compact: guarded(async (req: CompactionRequest): Promise<CompactionResponse> => {
-      return kv.compact(req);
-    }),
+    range: onBehalf(identify, validateRangeRequest, (req: RangeRequest, who): Promise<RangeResponse> =>
+      kv.range(req, who),
+    ),
+    put: onBehalf(identify, validatePutRequest, (req: PutRequest, who): Promise<PutResponse> => kv.put(req, who)),
+    deleteRange: onBehalf(
+      identify,
+      validateDeleteRangeRequest,
+      (req: DeleteRangeRequest, who): Promise<DeleteRangeResponse> => kv.deleteRange(req, who),
+    ),
+    txn: onBehalf(
+      identify,
+      (req: TxnRequest) => {
+        validateTxnRequest(req, maxTxnOps);
+        checkTxnDuplicates(req);
+      },
+      (req: TxnRequest, who): Promise<TxnResponse> => kv.txn(req, who),
+    ),
+    compact: onBehalf(identify, NO_CHECK, (req: CompactionRequest, who): Promise<CompactionResponse> =>
+      kv.compact(req, who),
+    ),
   };
 }

@@ -12,12 +12,18 @@ import type {
 } from '../../pb/etcdserverpb/rpc.js';
 import type { LeasePort } from '../../server/ports.js';
 import type { ServiceImplementation } from '../grpc/types.js';
+import { type Identify, NO_CHECK, NOBODY, onBehalf } from './credentials.js';
 import { guarded, toGrpcError } from './errors.js';
 
-export function leaseService(lease: LeasePort): ServiceImplementation<typeof LeaseDefinition> {
+/** Grants and revokes go through raft on behalf of the caller; the rest, as in etcd, asks nobody's credentials. */
+export function leaseService(lease: LeasePort, identify: Identify = NOBODY): ServiceImplementation<typeof LeaseDefinition> {
   return {
-    leaseGrant: guarded((req: LeaseGrantRequest): Promise<LeaseGrantResponse> => lease.grant(req)),
-    leaseRevoke: guarded((req: LeaseRevokeRequest): Promise<LeaseRevokeResponse> => lease.revoke(req)),
+    leaseGrant: onBehalf(identify, NO_CHECK, (req: LeaseGrantRequest, who): Promise<LeaseGrantResponse> =>
+      lease.grant(req, who),
+    ),
+    leaseRevoke: onBehalf(identify, NO_CHECK, (req: LeaseRevokeRequest, who): Promise<LeaseRevokeResponse> =>
+      lease.revoke(req, who),
+    ),
     leaseTimeToLive: guarded(
       (req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> => lease.timeToLive(req),
     ),

@@ -4,15 +4,18 @@
 // transport is full, the hub leaves this stream's watchers behind and catches
 // them up from history once it drains, so a slow client costs only itself.
 
+import { AuthError } from '../../auth/errors.js';
 import type {
   WatchResponse as PbWatchResponse,
+  WatchCreateRequest,
   WatchDefinition,
   WatchRequest,
 } from '../../pb/etcdserverpb/rpc.js';
 import type { Event as PbEvent } from '../../pb/mvccpb/kv.js';
-import type { WatchPort } from '../../server/ports.js';
+import type { AuthPort, WatchPort } from '../../server/ports.js';
 import type { WatchResponse, WatchStream } from '../../watch/index.js';
-import type { ResponseSink, ServiceImplementation } from '../grpc/types.js';
+import type { CallContext, ResponseSink, ServiceImplementation } from '../grpc/types.js';
+import { type Identify, NOBODY } from './credentials.js';
 import { toGrpcError } from './errors.js';
 
 /** Responses taken from the stream's queue at a time. */
@@ -38,12 +41,58 @@ function toPb(port: WatchPort, r: WatchResponse): PbWatchResponse {
   };
 }
 
-function handle(stream: WatchStream, port: WatchPort, req: WatchRequest): void {
+/**
+ * Why a watch may not be created, as etcd's watch server words it in the
+ * cancel reason (the Go text of the gRPC error), or undefined if it may.
+ */
+type Admission = (c: WatchCreateRequest, ctx: CallContext) => string | undefined | Promise<string | undefined>;
+
+const CANCEL_REASONS: Partial<Record<AuthError['kind'], string>> = {
+  invalidAuthToken: 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token',
+  authOldRevision: 'rpc error: code = InvalidArgument desc = etcdserver: revision of auth store is old',
+  userEmpty: 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty',
+};
+const PERMISSION_DENIED = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
+
+function cancelReason(err: unknown): string {
+  return (err instanceof AuthError ? CANCEL_REASONS[err.kind] : undefined) ?? PERMISSION_DENIED;
+}
+
+/** A watch needs read permission on its range (checked at create, with the stream's credentials). */
+function admission(auth: Pick<AuthPort, 'checkWatch'>, identify: Identify): Admission {
+  const check = (c: WatchCreateRequest, who: Awaited<ReturnType<Identify>>): string | undefined => {
+    try {
+      auth.checkWatch(who, c.key, c.rangeEnd);
+      return undefined;
+    } catch (err) {
+      return cancelReason(err);
+    }
+  };
+  return (c, ctx) => {
+    let w: ReturnType<Identify>;
+    try {
+      w = identify(ctx);
+    } catch (err) {
+      return cancelReason(err);
+    }
+    if (!(w instanceof Promise)) return check(c, w);
+    return w.then(
+      (who) => check(c, who),
+      (err: unknown) => cancelReason(err),
+    );
+  };
+}
+
+function handle(stream: WatchStream, port: WatchPort, req: WatchRequest, refusal?: string): void {
   const u = req.requestUnion;
   if (u === undefined) return;
   switch (u.$case) {
     case 'createRequest': {
       const c = u.createRequest;
+      if (refusal !== undefined) {
+        stream.rejectCreate(refusal);
+        break;
+      }
       stream.create({
         key: c.key,
         rangeEnd: c.rangeEnd,
@@ -113,7 +162,12 @@ function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatch
   };
 }
 
-export function watchService(port: WatchPort): ServiceImplementation<typeof WatchDefinition> {
+export function watchService(
+  port: WatchPort,
+  auth?: Pick<AuthPort, 'checkWatch'>,
+  identify: Identify = NOBODY,
+): ServiceImplementation<typeof WatchDefinition> {
+  const admit = auth === undefined ? undefined : admission(auth, identify);
   return {
     watch: async (requests, sink, ctx) => {
       let pump: Pump | undefined;
@@ -123,7 +177,10 @@ export function watchService(port: WatchPort): ServiceImplementation<typeof Watc
       ctx.signal.addEventListener('abort', () => pump?.readable());
       try {
         for await (const req of requests) {
-          handle(stream, port, req);
+          const create = req.requestUnion?.$case === 'createRequest' ? req.requestUnion.createRequest : undefined;
+          let refusal = create === undefined || admit === undefined ? undefined : admit(create, ctx);
+          if (refusal instanceof Promise) refusal = await refusal;
+          handle(stream, port, req, refusal);
           await pump.roomForRequests();
         }
         // A client that half-closes still gets its events until it cancels, as from etcd.

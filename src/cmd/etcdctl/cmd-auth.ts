@@ -1,10 +1,13 @@
+import { AuthStatusRequest, AuthStatusResponse } from '../../auth/status-codec.js';
+import type { EtcdClient } from '../../client/index.js';
 import { Permission_Type } from '../../pb/authpb/auth.js';
 import type { AuthRoleGetResponse, ResponseHeader } from '../../pb/etcdserverpb/rpc.js';
 import type { Command, CommandContext } from './command.js';
-import { errorText } from './errors.js';
+import { errorText, exitCodeOf } from './errors.js';
 import { commandDeadline, rpc, withClient } from './global.js';
 import { Exit, fail } from './io.js';
 import { prefixRangeEnd } from './keys.js';
+import { askSecret, secretInputOf } from './password-prompt.js';
 import { type GoJson, goJson, omitEmpty, omitZero } from './printer/go-json.js';
 import { goQuote } from './printer/go-quote.js';
 
@@ -127,7 +130,7 @@ const authCommand: Command = {
               break;
             } catch (e) {
               // etcdctl creates the root role on demand, then tries again.
-              if (errorText(e) !== ROOT_ROLE_MISSING) return fail(Exit.error, errorText(e));
+              if (errorText(e) !== ROOT_ROLE_MISSING) return fail(exitCodeOf(e), errorText(e));
               await rpc(client.auth.roleAdd({ name: 'root' }, { deadline }));
               await rpc(client.auth.userGrantRole({ user: 'root', role: 'root' }, { deadline }));
             }
@@ -147,13 +150,48 @@ const authCommand: Command = {
         ctx.io.out('Authentication Disabled\n');
       },
     },
+    {
+      name: 'status',
+      use: 'status',
+      short: 'Returns authentication status',
+      run: async (ctx) => {
+        if (ctx.args.length !== 0) fail(Exit.badArgs, 'auth status command does not accept any arguments');
+        const deadline = commandDeadline(ctx);
+        await withClient(ctx, async (client) => {
+          const r = await rpc(authStatus(client, deadline));
+          show(
+            ctx,
+            r.header,
+            `Authentication Status: ${r.enabled}\nAuthRevision: ${r.authRevision}\n`,
+            { enabled: r.enabled ? true : undefined, authRevision: omitZero(r.authRevision) },
+          );
+        });
+      },
+    },
   ],
 };
 
-/** Password from stdin (the non-interactive mode; there is no terminal prompt here). */
+/** etcd 3.5's Auth.AuthStatus (not in etcd 3.4's protos, so not on the client's generated stub). */
+async function authStatus(client: EtcdClient, deadline: number): Promise<AuthStatusResponse> {
+  const body = AuthStatusRequest.encode({}).finish();
+  const raw = await client.unaryRaw('/etcdserverpb.Auth/AuthStatus', body, { deadline }, true);
+  return AuthStatusResponse.decode(raw);
+}
+
+/** Password from stdin without a prompt (--interactive=false: Go's fmt.Scanf("%s")). */
 async function passwordFromStdin(ctx: CommandContext): Promise<string> {
   const text = (await ctx.io.readStdin()).toString();
   return text.trim().split(/\s+/)[0] ?? '';
+}
+
+/** etcdctl's readPasswordInteractive: asked twice, both must match and not be empty. */
+function passwordInteractive(ctx: CommandContext, name: string): string {
+  const input = secretInputOf(ctx.io);
+  const first = askSecret(ctx.io, input, `Password of ${name}: `);
+  if (first.length === 0) fail(Exit.badArgs, 'empty password');
+  const second = askSecret(ctx.io, input, `Type password of ${name} again for confirmation: `);
+  if (first !== second) fail(Exit.badArgs, 'given passwords are different');
+  return first;
 }
 
 const userCommand: Command = {
@@ -198,7 +236,8 @@ const userCommand: Command = {
             user = arg.slice(0, colon);
             password = arg.slice(colon + 1);
             if (user.length === 0) fail(Exit.badArgs, 'empty user name is not allowed');
-          } else password = await passwordFromStdin(ctx);
+          } else if (ctx.flags.bool('interactive')) password = passwordInteractive(ctx, arg);
+          else password = await passwordFromStdin(ctx);
         }
         await withClient(ctx, async (client) => {
           const r = await rpc(client.auth.userAdd({ name: user, password, options: { noPassword } }));
@@ -279,8 +318,9 @@ const userCommand: Command = {
       ],
       run: async (ctx) => {
         const [name] = args(ctx, 1, 'user passwd command requires user name as its argument') as [string];
-        const password = await passwordFromStdin(ctx);
-        if (password === '') fail(Exit.badArgs, 'empty password');
+        const password = ctx.flags.bool('interactive')
+          ? passwordInteractive(ctx, name)
+          : await passwordFromStdin(ctx);
         await withClient(ctx, async (client) => {
           const r = await rpc(client.auth.userChangePassword({ name, password }));
           show(ctx, r.header, 'Password updated\n');

@@ -1,6 +1,6 @@
 import { Election, Session } from '../../client/concurrency.js';
 import type { Command } from './command.js';
-import { errorText } from './errors.js';
+import { errorText, exitCodeOf } from './errors.js';
 import { display, mustClient } from './global.js';
 import { Exit, fail } from './io.js';
 import { interrupted, unlessInterrupted } from './signals.js';
@@ -20,7 +20,7 @@ export const electCommand: Command = {
     if (args.length === 2 && listen) fail(Exit.badArgs, 'proposal given but -l is set');
     const stop = interrupted();
     const client = mustClient(ctx);
-    const failWith = (e: unknown): never => fail(Exit.error, errorText(e));
+    const failWith = (e: unknown): never => fail(exitCodeOf(e), errorText(e));
     const session = await Session.create(client).catch(failWith);
     const election = new Election(session, args[0] as string);
     if (args.length === 1) {

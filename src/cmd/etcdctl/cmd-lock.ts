@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Mutex, Session } from '../../client/concurrency.js';
 import type { Command } from './command.js';
-import { errorText } from './errors.js';
+import { errorText, exitCodeOf } from './errors.js';
 import { display, mustClient } from './global.js';
 import { Exit, fail } from './io.js';
 import { interrupted, unlessInterrupted } from './signals.js';
@@ -18,7 +18,7 @@ export const lockCommand: Command = {
     const [name, ...command] = ctx.args as [string, ...string[]];
     const stop = interrupted();
     const client = mustClient(ctx);
-    const failWith = (e: unknown): never => fail(Exit.error, errorText(e));
+    const failWith = (e: unknown): never => fail(exitCodeOf(e), errorText(e));
     const session = await Session.create(client, Number(ctx.flags.int('ttl'))).catch(failWith);
     const mutex = new Mutex(session, name);
     const acquired = await unlessInterrupted(

@@ -1,10 +1,9 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { type AlarmMember, AlarmRequest_AlarmAction, AlarmType } from '../../pb/etcdserverpb/rpc.js';
+import { snapshotCommand } from './cmd-snapshot.js';
 import type { Command } from './command.js';
 import { errorText } from './errors.js';
 import { clientConfigFromCmd, commandDeadline, display, newClient, rpc, withClient } from './global.js';
 import { Exit, ExitError, fail } from './io.js';
-import { humanBytes } from './printer/humanize.js';
 
 const defragCommand: Command = {
   name: 'defrag',
@@ -115,89 +114,6 @@ const alarmCommand: Command = {
   use: 'alarm <subcommand>',
   short: 'Alarm related commands',
   subcommands: [alarmDisarmCommand, alarmListCommand],
-};
-
-/** A zap-style JSON log line on stderr, as etcdctl's snapshot code writes. */
-function logInfo(
-  io: { err(s: string): void },
-  caller: string,
-  msg: string,
-  fields: Record<string, string | number>,
-) {
-  const ts = Date.now() / 1000;
-  io.err(`${JSON.stringify({ level: 'info', ts, caller, msg, ...fields })}\n`);
-}
-
-const snapshotSaveCommand: Command = {
-  name: 'save',
-  use: 'save <filename>',
-  short: 'Stores an etcd node backend snapshot to a given file',
-  run: async (ctx) => {
-    if (ctx.args.length !== 1) fail(Exit.badArgs, 'snapshot save expects one argument');
-    const path = ctx.args[0] as string;
-    const cfg = clientConfigFromCmd(ctx);
-    if (cfg.endpoints.length !== 1) {
-      fail(
-        Exit.interrupted,
-        `snapshot must be requested to one selected node, not multiple [${cfg.endpoints.join(' ')}]`,
-      );
-    }
-    const deadline = ctx.flags.changed('command-timeout') ? commandDeadline(ctx) : undefined;
-    const partPath = `${path}.part`;
-    let fd: number;
-    try {
-      fd = openSync(partPath, 'w', 0o600);
-    } catch (e) {
-      return fail(Exit.interrupted, `could not open ${partPath} (${openErrorText(partPath, e)})`);
-    }
-    logInfo(ctx.io, 'snapshot/v3_snapshot.go:119', 'created temporary db file', { path: partPath });
-    const client = newClient(cfg.endpoints, cfg.options);
-    const started = process.hrtime.bigint();
-    let size = 0;
-    try {
-      const stream = await client.maintenance.snapshot({}, { deadline });
-      logInfo(ctx.io, 'snapshot/v3_snapshot.go:127', 'fetching snapshot', {
-        endpoint: cfg.endpoints[0] as string,
-      });
-      for await (const chunk of stream) {
-        writeSync(fd, chunk.blob);
-        size += chunk.blob.length;
-      }
-      fsyncSync(fd);
-    } catch (e) {
-      return fail(Exit.interrupted, errorText(e));
-    } finally {
-      closeSync(fd);
-      client.close();
-    }
-    const took = Number(process.hrtime.bigint() - started) / 1e9;
-    logInfo(ctx.io, 'snapshot/v3_snapshot.go:142', 'fetched snapshot', {
-      endpoint: cfg.endpoints[0] as string,
-      size: humanBytes(size),
-      took,
-    });
-    renameSync(partPath, path);
-    logInfo(ctx.io, 'snapshot/v3_snapshot.go:152', 'saved', { path });
-    ctx.io.out(`Snapshot saved at ${path}\n`);
-  },
-};
-
-function openErrorText(path: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file or directory'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : (e as Error).message;
-  return `open ${path}: ${why}`;
-}
-
-const snapshotCommand: Command = {
-  name: 'snapshot',
-  use: 'snapshot <subcommand>',
-  short: 'Manages etcd node snapshots',
-  subcommands: [snapshotSaveCommand],
 };
 
 const moveLeaderCommand: Command = {

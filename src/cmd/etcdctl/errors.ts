@@ -1,4 +1,5 @@
-import { GrpcCode, GrpcError } from '../../client/index.js';
+import { AuthenticationFailed, GrpcCode, GrpcError } from '../../client/index.js';
+import { Exit } from './io.js';
 
 /**
  * The text etcdctl prints after "Error: " for a failed call: etcd's own
@@ -13,4 +14,9 @@ export function errorText(e: unknown): string {
     return e.goString();
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** etcdctl's exit status for a failed call: its client failing to authenticate is a failure to connect. */
+export function exitCodeOf(e: unknown): number {
+  return e instanceof AuthenticationFailed ? Exit.badConnection : Exit.error;
 }

@@ -6,8 +6,9 @@ import { loadCaBundle, loadKeyPair } from '../../tls/pem.js';
 import { NS_PER_MS } from '../../util/go-duration.js';
 import type { CommandContext } from './command.js';
 import { applyEnvironment } from './env.js';
-import { errorText } from './errors.js';
+import { errorText, exitCodeOf } from './errors.js';
 import type { FlagSpec } from './flags.js';
+import { askSecret, secretInputOf } from './password-prompt.js';
 import { Exit, fail } from './io.js';
 import { newPrinter, type Printer, SimplePrinter } from './printer/index.js';
 
@@ -204,14 +205,26 @@ function tlsFromFiles(files: Record<'cert' | 'key' | 'cacert', string>): TlsOpti
   return tls;
 }
 
+/**
+ * --user name[:password] and --password, as etcdctl 3.4 takes them: a user
+ * without a password is asked for one ("Password: "), and -- as etcd's Go
+ * client does -- credentials count only when both parts are non-empty.
+ */
 function authFromFlags(ctx: CommandContext): { username: string; password: string } | undefined {
   const user = ctx.flags.string('user');
-  const password = ctx.flags.string('password');
   if (user === '') return undefined;
-  if (password !== '') return { username: user, password };
-  const colon = user.indexOf(':');
-  if (colon < 0) fail(Exit.error, 'password is required: use --user=name:password or --password');
-  return { username: user.slice(0, colon), password: user.slice(colon + 1) };
+  let username = user;
+  let password = ctx.flags.string('password');
+  if (password === '') {
+    const colon = user.indexOf(':');
+    if (colon < 0) password = askSecret(ctx.io, secretInputOf(ctx.io), 'Password: ');
+    else {
+      username = user.slice(0, colon);
+      password = user.slice(colon + 1);
+    }
+  }
+  if (username === '' || password === '') return undefined;
+  return { username, password };
 }
 
 /** A client for the command's endpoints; callers close it. */
@@ -267,5 +280,5 @@ export async function withClient<T>(ctx: CommandContext, fn: (client: EtcdClient
 
 /** Awaits an RPC; a failure ends the command with `Error: <text>` and exit status 1. */
 export function rpc<T>(p: Promise<T>): Promise<T> {
-  return p.catch((e: unknown) => fail(Exit.error, errorText(e)));
+  return p.catch((e: unknown) => fail(exitCodeOf(e), errorText(e)));
 }

@@ -1,3 +1,5 @@
+import { processSecretInput, type SecretInput } from './password-prompt.js';
+
 /** Where a command writes; a seam so tests can capture output. */
 export interface CliIo {
   out(data: string | Uint8Array): void;
@@ -9,6 +11,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Environment variables in their original order, as Go's os.Environ() lists them. */
   readonly envOrder: readonly string[];
+  /** Where password prompts read (password-prompt.ts); without it, they read readStdin's bytes. */
+  readonly secretInput?: SecretInput;
 }
 
 /** Ends the command with an exit status; `message` (if any) is printed as `Error: message`. */
@@ -66,6 +70,7 @@ export function processIo(): CliIo {
     stdin: () => process.stdin as AsyncIterable<Buffer>,
     env: process.env,
     envOrder,
+    secretInput: processSecretInput(),
   };
 }
 

@@ -1,6 +1,7 @@
 import { bindCommand, type Command, FlagError, resolveCommand } from './command.js';
 import { type CliIo, ExitError } from './io.js';
 import { usageText } from './usage.js';
+import { runCtlV2 } from './v2/index.js';
 
 /**
  * Runs etcdctl with the given arguments (without the program name) and
@@ -8,6 +9,8 @@ import { usageText } from './usage.js';
  */
 export async function runCli(root: Command, argv: readonly string[], io: CliIo): Promise<number> {
   const api = io.env.ETCDCTL_API;
+  // ETCDCTL_API=2: etcd 3.4's v2 client, a different command line altogether.
+  if (api === '2') return runCtlV2(argv, io);
   if (api !== undefined && api !== '' && api !== '3') {
     io.err(`unsupported API version ${api}\n`);
     return 1;

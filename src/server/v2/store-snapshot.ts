@@ -2,15 +2,15 @@
 // json.Marshal of v2store's store {Root, WatcherHub, CurrentIndex, Stats, CurrentVersion}.
 // A 3.4 member that receives a snapshot rebuilds its membership *only* from this tree
 // (membership.Recover reads /0/members/<hex>/{raftAttributes,attributes},
-// /0/removed_members/<hex> and /0/version), so the encoder writes exactly that tree plus an
-// empty /1 (the v2 user keyspace) and the bookkeeping fields in the shape etcd writes them.
+// /0/removed_members/<hex> and /0/version) and its v2 keys from /1; the store JSON itself is
+// src/v2store's (json.ts). This file reads the membership out of it and writes the store of a
+// bare membership.
 //
 // Why the bookkeeping matters: Recovery json.Unmarshals into the receiver's live store, and
 // the watcher hub's event queue indexes Events[Back] on the next v2 write, so Events must be
 // Capacity (1000) slots long. A directory needs a non-null Children ({} when empty): a node
 // with null Children is a key.
 import {
-  goJsonString,
   type JsonObject,
   type JsonValue,
   jsonObject,
@@ -18,13 +18,14 @@ import {
   parseGoJson,
 } from '../../peer/wire/go-json.js';
 import { WireError } from '../../peer/wire/gogo-wire.js';
+import { decodeStoreJson, encodeStoreJson, StoreJsonError, V2Store } from '../../v2store/index.js';
+import { type MemberRecord, parseAttributes, parseRaftAttributes } from '../member-json.js';
 import {
-  encodeAttributes,
-  encodeRaftAttributes,
-  type MemberRecord,
-  parseAttributes,
-  parseRaftAttributes,
-} from '../member-json.js';
+  storeAddMember,
+  storeRemoveMember,
+  storeSetAttributes,
+  storeSetClusterVersion,
+} from './membership-store.js';
 
 export interface V2StoreMembership {
   members: MemberRecord[];
@@ -38,115 +39,48 @@ export interface DecodedV2StoreSnapshot extends V2StoreMembership {
   userKeysPresent: boolean;
 }
 
-/** v2store's Permanent expire time, as Go's time.Time marshals the zero value. */
-const PERMANENT = '"0001-01-01T00:00:00Z"';
-/** v2store's defaultVersion. */
-const STORE_VERSION = 2;
-/** newWatchHub(1000) in etcdserver: the event history's capacity. */
-const EVENT_HISTORY_CAPACITY = 1000;
-const STATS_FIELDS = [
-  'getsSuccess',
-  'getsFail',
-  'setsSuccess',
-  'setsFail',
-  'deleteSuccess',
-  'deleteFail',
-  'updateSuccess',
-  'updateFail',
-  'createSuccess',
-  'createFail',
-  'compareAndSwapSuccess',
-  'compareAndSwapFail',
-  'compareAndDeleteSuccess',
-  'compareAndDeleteFail',
-  'expireCount',
-  'watchers',
-];
-
 // ---------------------------------------------------------------- encoding
 
-interface TreeNode {
-  path: string;
-  createdIndex: number;
-  value: string;
-  /** Present for directories. */
-  children?: Map<string, TreeNode>;
-}
-
-/** Builds the tree the way etcd's applies would: every write takes the next store index. */
-class TreeBuilder {
-  index = 0;
-  readonly root: TreeNode = { path: '/', createdIndex: 0, value: '', children: new Map() };
-
-  constructor() {
-    this.dir('/0');
-    this.dir('/1');
-  }
-
-  /** Creates missing directories along `path` at the current index. */
-  dir(path: string): TreeNode {
-    let node = this.root;
-    let at = '';
-    for (const name of path.split('/').filter((p) => p !== '')) {
-      at += `/${name}`;
-      let child = node.children!.get(name);
-      if (child === undefined) {
-        child = { path: at, createdIndex: this.index, value: '', children: new Map() };
-        node.children!.set(name, child);
-      }
-      node = child;
-    }
-    return node;
-  }
-
-  /** One v2 write: the next index, then the key (and its parent directories). */
-  put(dirPath: string, name: string, value: string): void {
-    this.index++;
-    this.dir(dirPath).children!.set(name, { path: `${dirPath}/${name}`, createdIndex: this.index, value });
-  }
-}
-
-function nodeJson(n: TreeNode): string {
-  let children = 'null';
-  if (n.children !== undefined) {
-    // Go writes map keys sorted.
-    const names = [...n.children.keys()].sort();
-    children = `{${names.map((k) => `${goJsonString(k)}:${nodeJson(n.children!.get(k)!)}`).join(',')}}`;
-  }
-  return (
-    `{"Path":${goJsonString(n.path)},"CreatedIndex":${n.createdIndex},"ModifiedIndex":${n.createdIndex},` +
-    `"ExpireTime":${PERMANENT},"Value":${goJsonString(n.value)},"Children":${children}}`
-  );
-}
-
-function hex(id: bigint): string {
-  if (id < 0n || id >= 1n << 64n) throw new WireError(`member id ${id} is outside uint64`);
-  return id.toString(16);
-}
-
-export function encodeV2StoreSnapshot(s: V2StoreMembership): Uint8Array {
-  const tree = new TreeBuilder();
+/**
+ * A v2 store holding just this membership, written the way etcd's applies
+ * would have written it (members by id: raftAttributes, then attributes of the
+ * started ones; removed ids; the cluster version), each write its own index.
+ */
+export function membershipStore(s: V2StoreMembership): V2Store {
+  const store = new V2Store();
   const members = [...s.members].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const m of members) {
-    const dir = `/0/members/${hex(m.id)}`;
-    tree.put(dir, 'raftAttributes', encodeRaftAttributes(m));
+    if (m.id < 0n || m.id >= 1n << 64n) throw new WireError(`member id ${m.id} is outside uint64`);
+    storeAddMember(store, m);
     // Written by the member's publish; an unstarted member has none.
-    if (m.name !== '' || m.clientUrls.length > 0) tree.put(dir, 'attributes', encodeAttributes(m));
+    if (m.name !== '' || m.clientUrls.length > 0) storeSetAttributes(store, m);
   }
   for (const id of [...s.removed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
-    tree.put('/0/removed_members', hex(id), '');
+    if (id < 0n || id >= 1n << 64n) throw new WireError(`member id ${id} is outside uint64`);
+    storeRemoveMember(store, id);
   }
-  if (s.clusterVersion !== undefined) tree.put('/0', 'version', s.clusterVersion);
+  if (s.clusterVersion !== undefined) storeSetClusterVersion(store, s.clusterVersion);
+  return store;
+}
 
-  const events = new Array<string>(EVENT_HISTORY_CAPACITY).fill('null').join(',');
-  const watcherHub =
-    `{"EventHistory":{"Queue":{"Events":[${events}],"Size":0,"Front":0,"Back":0,` +
-    `"Capacity":${EVENT_HISTORY_CAPACITY}},"StartIndex":0,"LastIndex":0}}`;
-  const stats = `{${STATS_FIELDS.map((f) => `"${f}":0`).join(',')}}`;
-  const json =
-    `{"Root":${nodeJson(tree.root)},"WatcherHub":${watcherHub},"CurrentIndex":${tree.index},` +
-    `"Stats":${stats},"CurrentVersion":${STORE_VERSION}}`;
-  return new TextEncoder().encode(json);
+/** The snapshot JSON of a store holding only this membership. */
+export function encodeV2StoreSnapshot(s: V2StoreMembership): Uint8Array {
+  return encodeV2Store(membershipStore(s));
+}
+
+/** The snapshot JSON of a whole v2 store: membership under /0, v2 keys under /1, TTLs, indexes, history. */
+export function encodeV2Store(store: V2Store): Uint8Array {
+  return new TextEncoder().encode(encodeStoreJson(store));
+}
+
+/** The whole v2 store out of a snapshot's JSON (a real etcd 3.4's or ours); throws WireError. */
+export function decodeV2Store(data: Uint8Array): V2Store {
+  try {
+    return decodeStoreJson(data);
+  } catch (err) {
+    if (err instanceof StoreJsonError) throw new WireError(err.message);
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------- decoding

@@ -114,6 +114,10 @@ export class H2Stream implements CallStream {
     this.recvWindow = recvWindow;
   }
 
+  socket(): net.Socket {
+    return this.conn.transportSocket;
+  }
+
   get closed(): boolean {
     return this.reset || this.localEnded;
   }

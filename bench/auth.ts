@@ -1,0 +1,135 @@
+// Authentication cost, measured (not a test): how many Authenticate calls per
+// second one member answers at the default bcrypt cost, and the longest
+// event-loop stall while 100 run at once. The member runs in this process so
+// the stall measured is the server's own loop (the client's share of the loop
+// is small next to bcrypt's, and counts against us, not for us).
+//
+//   node .build/<dir>/bench/auth.js [--cost=10] [--concurrency=100] [--rounds=3]
+//
+// Also measures the hashing library alone (@node-rs/bcrypt: libuv's thread
+// pool) for the same concurrency, as docs/decisions/0013-auth.md reports.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { bcryptHasher } from '../src/auth/index.js';
+import { EtcdClient } from '../src/client/index.js';
+import { parseEtcdCommandLine } from '../src/config/parse.js';
+import { startEtcd } from '../src/embed/etcd.js';
+import { nopLogger } from '../src/log/index.js';
+
+function arg(name: string, def: number): number {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? def : Number(a.slice(name.length + 3));
+}
+
+const COST = arg('cost', 10);
+const CONCURRENCY = arg('concurrency', 100);
+const ROUNDS = arg('rounds', 3);
+
+/** The longest gap between ticks of a 1 ms timer, and the histogram's max, while `fn` runs. */
+async function withStallMeter<T>(fn: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99DelayMs: number }> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  let last = performance.now();
+  let maxGap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 1);
+  try {
+    const result = await fn();
+    return { result, maxStallMs: Math.max(maxGap, h.max / 1e6), p99DelayMs: h.percentile(99) / 1e6 };
+  } finally {
+    clearInterval(timer);
+    h.disable();
+  }
+}
+
+async function hashingAlone(): Promise<void> {
+  const hasher = bcryptHasher(COST);
+  const stored = await hasher.hash('secret');
+  const t0 = performance.now();
+  const { maxStallMs } = await withStallMeter(() =>
+    Promise.all(Array.from({ length: CONCURRENCY }, () => hasher.verify('secret', stored))),
+  );
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `bcrypt verify alone (cost ${COST}, ${CONCURRENCY} at once): ${(CONCURRENCY / s).toFixed(1)}/s, longest stall ${maxStallMs.toFixed(1)} ms`,
+  );
+}
+
+async function endToEnd(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-ts-bench-auth-'));
+  const outcome = parseEtcdCommandLine(
+    [
+      `--data-dir=${join(dir, 'data')}`,
+      '--listen-client-urls=http://127.0.0.1:0',
+      '--advertise-client-urls=http://127.0.0.1:2379',
+      '--listen-peer-urls=http://127.0.0.1:0',
+      `--bcrypt-cost=${COST}`,
+    ],
+    {},
+  );
+  if (outcome.kind !== 'run') throw new Error('bad flags');
+  const etcd = await startEtcd(outcome.config, nopLogger());
+  const endpoint = `127.0.0.1:${etcd.clientPorts[0]}`;
+  const admin = new EtcdClient({ endpoints: [endpoint] });
+  try {
+    await admin.auth.userAdd({ name: 'root', password: 'rootpw' });
+    await admin.auth.userGrantRole({ user: 'root', role: 'root' });
+    await admin.auth.userAdd({ name: 'u', password: 'secret' });
+    await admin.auth.authEnable({});
+    const writer = new EtcdClient({ endpoints: [endpoint], username: 'root', password: 'rootpw' });
+    await writer.put({ key: Buffer.from('warm'), value: Buffer.from('up') });
+    /** Puts one after another until `stop` resolves: how many, and the slowest. */
+    const writeUntil = async (stop: Promise<unknown>) => {
+      let done = false;
+      void stop.then(() => {
+        done = true;
+      });
+      let puts = 0;
+      let maxMs = 0;
+      while (!done) {
+        const t = performance.now();
+        await writer.put({ key: Buffer.from('k'), value: Buffer.from(String(puts++)) });
+        maxMs = Math.max(maxMs, performance.now() - t);
+      }
+      return { puts, maxMs };
+    };
+    const storm = () =>
+      Promise.all(
+        Array.from({ length: CONCURRENCY }, () => admin.auth.authenticate({ name: 'u', password: 'secret' })),
+      );
+    const base = await withStallMeter(() => writeUntil(new Promise((r) => setTimeout(r, 3000))));
+    console.log(
+      `baseline, puts alone for 3 s: ${base.result.puts} puts, slowest ${base.result.maxMs.toFixed(0)} ms, ` +
+        `longest event-loop stall ${base.maxStallMs.toFixed(1)} ms`,
+    );
+    for (let round = 1; round <= ROUNDS; round++) {
+      const t0 = performance.now();
+      const { result, maxStallMs, p99DelayMs } = await withStallMeter(storm);
+      const s = (performance.now() - t0) / 1000;
+      if (result.some((r) => r.token === '')) throw new Error('an authentication returned no token');
+      console.log(
+        `round ${round}: ${CONCURRENCY} concurrent Authenticate at cost ${COST}: ${(CONCURRENCY / s).toFixed(1)}/s ` +
+          `(${(s * 1000).toFixed(0)} ms), longest event-loop stall ${maxStallMs.toFixed(1)} ms, ` +
+          `p99 loop delay ${p99DelayMs.toFixed(1)} ms`,
+      );
+    }
+    // The same storm with writes going on: do bcrypt jobs hold up the WAL's fsyncs?
+    const during = storm();
+    const w = await writeUntil(during);
+    console.log(`puts during a storm: ${w.puts} puts, slowest ${w.maxMs.toFixed(0)} ms`);
+    writer.close();
+  } finally {
+    admin.close();
+    await etcd.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`node ${process.version}, UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`);
+await hashingAlone();
+await endToEnd();

@@ -1,0 +1,42 @@
+// What a member needs from the network, as two narrow interfaces, so the
+// same member runs on etcd's peer protocol (src/peer, the default) or on the
+// simulator's network (issue 8): raft messages out, peers kept in step with
+// the membership, and a follower's way to the leader's lessor.
+import type { LeaseTimeToLiveRequest, LeaseTimeToLiveResponse } from '../pb/etcdserverpb/rpc.js';
+import type { RaftHost } from '../peer/context.js';
+import type { SnapshotSource } from '../peer/transport.js';
+import type { Message } from '../raft/types.js';
+
+export interface MemberTransport {
+  send(messages: readonly Message[]): void;
+  addPeer(id: bigint, urls: readonly string[]): void;
+  removePeer(id: bigint): void;
+  updatePeer(id: bigint, urls: readonly string[]): void;
+  peerIds(): bigint[];
+  /** Since when `id` has been reachable (ms since the epoch), undefined when it is not. */
+  activeSince(id: bigint): number | undefined;
+  stop(): void;
+}
+
+/**
+ * A follower's calls to the leader's lessor (etcd: /leases and
+ * /leases/internal on the leader's peer URLs). Errors: an error with
+ * `status` 404 when the leader does not know the lease.
+ */
+export interface LeaderForwarder {
+  renew(leaderUrls: readonly string[], id: bigint, timeoutMs: number): Promise<number>;
+  timeToLive(
+    leaderUrls: readonly string[],
+    req: LeaseTimeToLiveRequest,
+    timeoutMs: number,
+  ): Promise<LeaseTimeToLiveResponse>;
+  close(): void;
+}
+
+export interface MemberNetwork {
+  transport: MemberTransport;
+  forwarder: LeaderForwarder;
+}
+
+/** Builds a member's network once the member can receive (its raft host and snapshot source exist). */
+export type NetworkFactory = (host: RaftHost, snapshots: SnapshotSource) => MemberNetwork;

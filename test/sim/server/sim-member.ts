@@ -1,0 +1,163 @@
+// One simulated member: the real EtcdServer, booted by the real bootstrap
+// code on a simulated disk (SimFs for the WAL and snapshots, an in-memory
+// backend for the store) with a virtual clock and the simulated network.
+// A crash loses what the disk had not made durable; a restart boots again
+// from what is left, as a real process would.
+import type { ServerConfig } from '../../../src/config/types.js';
+import {
+  RangeRequest,
+  type RangeResponse,
+  type TxnRequest,
+  type TxnResponse,
+} from '../../../src/pb/etcdserverpb/rpc.js';
+import { bootStorage } from '../../../src/server/bootstrap.js';
+import { computeMemberId } from '../../../src/server/ids.js';
+import type { LeaderLeaseApi } from '../../../src/server/member-peers.js';
+import { EtcdServer } from '../../../src/server/server.js';
+import type { Version } from './history.js';
+import type { ServerSabotage } from './run.js';
+import type { SimLog } from './sim-logger.js';
+import type { SimNetwork } from './sim-network.js';
+import { SimDisk, simStorageIo } from './sim-storage.js';
+import { MemberClock, type VirtualClock } from './virtual-clock.js';
+import type { SimClientApi } from './workload.js';
+
+export class SimMember {
+  readonly id: bigint;
+  private incarnation = 0;
+  private clock: MemberClock | undefined;
+  private server: EtcdServer | undefined;
+  private up = false;
+  private starting = false;
+  private readonly disk: SimDisk;
+
+  constructor(
+    readonly name: string,
+    private readonly cfg: ServerConfig,
+    private readonly vclock: VirtualClock,
+    private readonly net: SimNetwork,
+    private readonly log: SimLog,
+    random: () => number,
+    sabotage: ServerSabotage | undefined,
+  ) {
+    this.id = computeMemberId(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken);
+    this.disk = new SimDisk(random, { lyingFsync: sabotage === 'lyingFsync' }, vclock);
+    this.random = random;
+    this.staleReads = sabotage === 'staleReads';
+  }
+
+  private readonly staleReads: boolean;
+  /** Start-up failures (reported by the run as problems). */
+  readonly failures: string[] = [];
+  private readonly random: () => number;
+
+  isUp(): boolean {
+    return this.up;
+  }
+
+  isLeader(): boolean {
+    return this.up && this.server?.state.isLeader === true;
+  }
+
+  /** Boots (fresh or from what the disk kept) and starts the member; it becomes up once booted. */
+  async start(): Promise<void> {
+    if (this.up || this.starting) return;
+    this.starting = true;
+    this.incarnation++;
+    const clock = new MemberClock(this.vclock);
+    this.clock = clock;
+    const logger = this.log.logger(`${this.name}#${this.incarnation}`);
+    try {
+      const io = simStorageIo(this.disk, clock, this.random);
+      const boot = await bootStorage(this.cfg, logger, { timeoutMs: 1000 }, io);
+      const server: EtcdServer = new EtcdServer(
+        this.cfg,
+        logger,
+        boot,
+        (err) => {
+          logger.fatal('member failed', { error: err.message });
+          this.crash();
+        },
+        {
+          clock,
+          network: this.net.factoryFor(
+            this.id,
+            this.incarnation,
+            (): LeaderLeaseApi => server.leaderLeases(),
+          ),
+        },
+      );
+      this.server = server;
+      this.up = true;
+      void server.start().catch(() => undefined);
+    } catch (err) {
+      // A member that cannot start again after a crash is a finding, not a harness failure.
+      logger.fatal('boot failed', { error: (err as Error).message });
+      this.failures.push(
+        `${this.name} incarnation ${this.incarnation} failed to start: ${(err as Error).message}`,
+      );
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Power loss: timers stop, the network forgets this incarnation, the disk keeps only what was durable. */
+  crash(): void {
+    if (!this.up) return;
+    this.up = false;
+    this.clock?.halt();
+    this.net.kill(this.id);
+    this.server = undefined;
+    this.disk.crash();
+  }
+
+  /** The simulation is over: stop every timer without a crash. */
+  halt(): void {
+    this.clock?.halt();
+    this.up = false;
+  }
+
+  /** The client API, through the member's ports as the gRPC services call them. */
+  clientApi(): SimClientApi {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    return {
+      txn: (req: TxnRequest): Promise<TxnResponse> => server.kv.txn(req),
+      range: (req: RangeRequest): Promise<RangeResponse> =>
+        server.kv.range(this.staleReads ? { ...req, serializable: true } : req),
+    };
+  }
+
+  /** Every version of every key, from the store's history (no compaction in the simulation). */
+  async history(): Promise<Map<string, Version[]>> {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    const out = new Map<string, Version[]>();
+    const current = server.currentRevision();
+    for (let rev = 2; rev <= current; rev++) {
+      const r = await server.kv.range(
+        RangeRequest.fromPartial({
+          key: Buffer.from([0]),
+          rangeEnd: Buffer.from([0]),
+          revision: rev,
+          serializable: true,
+        }),
+      );
+      for (const kv of r.kvs) {
+        if (Number(kv.modRevision) !== rev) continue;
+        const key = Buffer.from(kv.key).toString();
+        const list = out.get(key) ?? [];
+        list.push({ modRev: rev, value: Buffer.from(kv.value).toString() });
+        out.set(key, list);
+      }
+    }
+    return out;
+  }
+
+  async digest(): Promise<{ revision: number; hash: number }> {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    const h = await server.maintenance.hashKV(0);
+    return { revision: Number(h.header?.revision ?? 0), hash: h.hash };
+  }
+}
