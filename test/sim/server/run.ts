@@ -10,9 +10,10 @@ import { SimLog } from './sim-logger.js';
 import { SimMember } from './sim-member.js';
 import { CALM, type NetFaults, SimNetwork } from './sim-network.js';
 import { VirtualClock } from './virtual-clock.js';
+import { checkWatchers, type SimWatcher } from './watchers.js';
 import { Workload } from './workload.js';
 
-export type ServerSabotage = 'lyingFsync' | 'staleReads';
+export type ServerSabotage = 'lyingFsync' | 'staleReads' | 'duplicateWatchEvent';
 
 export interface ServerSimOptions {
   seed: number;
@@ -36,6 +37,7 @@ export interface ServerSimResult {
   partitions: number;
   delivered: number;
   dropped: number;
+  watchEvents: number;
   problems: string[];
   log: string[];
 }
@@ -82,6 +84,7 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     partitions: 0,
     delivered: 0,
     dropped: 0,
+    watchEvents: 0,
     problems: [],
     log: log.lines,
   };
@@ -104,9 +107,20 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
   );
   workload.start();
 
+  const watchers: SimWatcher[] = [];
+  const openWatcher = () => {
+    const up = members.filter((m) => m.isUp());
+    if (up.length === 0) return;
+    const m = up[Math.floor(random() * up.length)]!;
+    const from = 1 + Math.floor(random() * (m.currentRevision() + 2));
+    const w = m.openWatcher(from, o.sabotage === 'duplicateWatchEvent');
+    if (w !== undefined) watchers.push(w);
+  };
+  openWatcher();
   const end = clock.elapsed + o.durationMs;
   while (clock.elapsed < end) {
     await clock.runUntil(clock.elapsed + 100 + Math.floor(random() * 900));
+    if (random() < 0.3) openWatcher();
     await injectFault();
   }
 
@@ -127,7 +141,10 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     result.problems.push('no member up after healing');
     return finish();
   }
-  result.problems.push(...checkHistory(ops, await reference.history()));
+  const history = await reference.history();
+  result.problems.push(...checkHistory(ops, history));
+  result.problems.push(...checkWatchers(watchers, history));
+  result.watchEvents = watchers.reduce((n, w) => n + w.events.length, 0);
   result.problems.push(...(await checkConvergence(members)));
   return finish();
 

@@ -24,7 +24,7 @@ describe('whole-server simulation', { timeout: 600_000 }, () => {
     }
   });
 
-  for (const sabotage of ['lyingFsync', 'staleReads'] as const) {
+  for (const sabotage of ['lyingFsync', 'staleReads', 'duplicateWatchEvent'] as const) {
     test(`the checkers catch the ${sabotage} sabotage within a few seeds`, async () => {
       const args = parseServerSimArgs(['--duration', '4000', '--sabotage', sabotage]);
       let caughtAt: number | undefined;

@@ -20,6 +20,7 @@ import type { SimLog } from './sim-logger.js';
 import type { SimNetwork } from './sim-network.js';
 import { SimDisk, simStorageIo } from './sim-storage.js';
 import { MemberClock, type VirtualClock } from './virtual-clock.js';
+import { SimWatcher } from './watchers.js';
 import type { SimClientApi } from './workload.js';
 
 export class SimMember {
@@ -126,6 +127,19 @@ export class SimMember {
       range: (req: RangeRequest): Promise<RangeResponse> =>
         server.kv.range(this.staleReads ? { ...req, serializable: true } : req),
     };
+  }
+
+  /** A watcher over every key from `startRevision`, recording until this incarnation dies. */
+  openWatcher(startRevision: number, duplicateSabotage: boolean): SimWatcher | undefined {
+    const server = this.server;
+    if (server === undefined) return undefined;
+    const w = new SimWatcher(`${this.name}#${this.incarnation}`, startRevision, duplicateSabotage);
+    w.attach((onReadable) => server.watch.openStream({ onReadable }));
+    return w;
+  }
+
+  currentRevision(): number {
+    return this.server?.currentRevision() ?? 0;
   }
 
   /** Every version of every key, from the store's history (no compaction in the simulation). */

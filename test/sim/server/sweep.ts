@@ -3,7 +3,7 @@
 //   --seed S [--trace]          replay one seed exactly (--trace prints every member's log line)
 //   --members 1|3|5             cluster size (default: 3, or by seed when sweeping: 1, 3 or 5)
 //   --duration MS               virtual milliseconds of faults and load (default 8000)
-//   --sabotage lyingFsync|staleReads   a deliberate bug the checkers must catch
+//   --sabotage lyingFsync|staleReads|duplicateWatchEvent   a deliberate bug the checkers must catch
 import { runServerSeed, type ServerSabotage, type ServerSimOptions, type ServerSimResult } from './run.js';
 
 interface Args {
@@ -37,8 +37,8 @@ export function parseServerSimArgs(argv: readonly string[]): Args {
       a.members = m;
     } else if (f === '--sabotage') {
       const s = argv[++i];
-      if (s !== 'lyingFsync' && s !== 'staleReads')
-        throw new Error('--sabotage takes lyingFsync or staleReads');
+      if (s !== 'lyingFsync' && s !== 'staleReads' && s !== 'duplicateWatchEvent')
+        throw new Error('--sabotage takes lyingFsync, staleReads or duplicateWatchEvent');
       a.sabotage = s;
     } else throw new Error(`unknown argument ${f}`);
   }
@@ -62,7 +62,7 @@ export function serverOptionsForSeed(seed: number, a: Args): ServerSimOptions {
 export function describeResult(r: ServerSimResult): string {
   return (
     `seed ${r.seed}: ${r.problems.length === 0 ? 'ok' : 'FAILED'} sim=${r.simMs}ms writes=${r.writesAcked}/${r.writesTried} ` +
-    `reads=${r.readsOk} crashes=${r.crashes} partitions=${r.partitions} msgs=${r.delivered} dropped=${r.dropped}`
+    `reads=${r.readsOk} watchEvents=${r.watchEvents} crashes=${r.crashes} partitions=${r.partitions} msgs=${r.delivered} dropped=${r.dropped}`
   );
 }
 
