@@ -49,22 +49,25 @@ export class SimFs implements FileSystem {
   scheduler: DiskScheduler;
   faults: DiskFaults;
   readonly blockingWrites: boolean;
-  /** What the crash that produced this disk did (undefined for a new disk). */
-  readonly crashReport: CrashReport | undefined;
   private readonly scripted = new ScriptedFaults();
   private readonly ignoreSyncs: boolean;
-  private root: DirNode;
+  private root = new DirNode();
   private dirOps: SimDirOp[] = [];
   private seq = 0;
   private dead = false;
+  private report: CrashReport | undefined;
 
-  constructor(opts: SimFsOptions = {}, root = new DirNode(), report?: CrashReport) {
+  /** An empty disk (only the root directory, durable). */
+  constructor(opts: SimFsOptions = {}) {
     this.scheduler = opts.scheduler ?? immediateDisk;
     this.faults = opts.faults ?? noFaults;
     this.blockingWrites = opts.blockingWrites ?? false;
     this.ignoreSyncs = opts.ignoreSyncs ?? false;
-    this.root = root;
-    this.crashReport = report;
+  }
+
+  /** What the crash that produced this disk did (undefined for a new disk). */
+  get crashReport(): CrashReport | undefined {
+    return this.report;
   }
 
   /** Fails matching operations from now on (see FaultRule). */
@@ -79,16 +82,15 @@ export class SimFs implements FileSystem {
   crash(random: () => number, opts: CrashOptions = {}): SimFs {
     this.dead = true;
     const { root, report } = crashImage(this.root, this.dirOps, random, opts);
-    return new SimFs(
-      {
-        scheduler: this.scheduler,
-        faults: this.faults,
-        blockingWrites: this.blockingWrites,
-        ignoreSyncs: this.ignoreSyncs,
-      },
-      root,
-      report,
-    );
+    const next = new SimFs({
+      scheduler: this.scheduler,
+      faults: this.faults,
+      blockingWrites: this.blockingWrites,
+      ignoreSyncs: this.ignoreSyncs,
+    });
+    next.root = root;
+    next.report = report;
+    return next;
   }
 
   /** Count of changes not yet durable: unsynced file changes and directory operations. */

@@ -79,7 +79,8 @@ export class MemoryBackend implements StoreBackend {
   private closed = false;
   private crashed = false;
 
-  constructor(opts: MemoryBackendOptions = {}, image = new MemoryImage()) {
+  /** An empty backend. */
+  constructor(opts: MemoryBackendOptions = {}) {
     this.settings = {
       name: opts.name ?? 'memory',
       batchLimit: opts.batchLimit ?? DEFAULT_BACKEND_OPTIONS.batchLimit,
@@ -92,9 +93,18 @@ export class MemoryBackend implements StoreBackend {
       'bad backend batch options',
     );
     this.path = this.settings.name;
-    this.live = image;
-    this.durable = image.clone();
-    this.allocatedBytes = image.liveBytes;
+    this.live = new MemoryImage();
+    this.durable = new MemoryImage();
+    this.allocatedBytes = 0;
+  }
+
+  /** A backend whose committed and durable content is `image`. */
+  private static holding(opts: MemoryBackendOptions, image: MemoryImage): MemoryBackend {
+    const b = new MemoryBackend(opts);
+    b.live = image;
+    b.durable = image.clone();
+    b.allocatedBytes = image.liveBytes;
+    return b;
   }
 
   // ------------------------------------------------------------- crashes
@@ -112,19 +122,19 @@ export class MemoryBackend implements StoreBackend {
       const n = keep === 'flushed' ? 0 : Math.floor(keep.random() * (this.unflushed.length + 1));
       for (const commit of this.unflushed.slice(0, n)) image.apply(commit);
     }
-    return new MemoryBackend(this.options(), image);
+    return MemoryBackend.holding(this.options(), image);
   }
 
   /** After close(): the same data opened again (a clean restart). */
   reopen(): MemoryBackend {
     assertInvariant(this.closed && !this.crashed, 'reopen a memory backend only after close()');
-    return new MemoryBackend(this.options(), this.durable.clone());
+    return MemoryBackend.holding(this.options(), this.durable.clone());
   }
 
   /** A new backend holding everything committed so far, durable (snapshotTo's counterpart). */
   copy(opts: MemoryBackendOptions = {}): MemoryBackend {
     this.commit();
-    return new MemoryBackend({ ...this.options(), ...opts }, this.live.clone());
+    return MemoryBackend.holding({ ...this.options(), ...opts }, this.live.clone());
   }
 
   /** Commits made but not yet flushed (lost by a power loss, kept by a process kill). */
