@@ -27,7 +27,7 @@ import { type Clock, realClock } from '../runtime/clock.js';
 import { Snapshotter } from '../snap/index.js';
 import { Wal, type WalLogger } from '../wal/index.js';
 import { computeClusterId, computeMemberId } from './ids.js';
-import { dataLayout } from './layout.js';
+import { type DataLayout, dataLayout } from './layout.js';
 import { encodeMemberContext, type Member, Membership } from './membership.js';
 import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata.js';
 
@@ -42,6 +42,8 @@ export interface StorageIo {
   /** Opens (creating if needed) the backend at `path`. */
   openStore(path: string): Promise<MvccStore>;
   storeExists(path: string): Promise<boolean>;
+  /** Converts a data dir another program wrote (etcd 3.4's) before it is opened; real disks only. */
+  convertForeignDataDir?(layout: DataLayout, log: Logger): Promise<unknown>;
 }
 
 export const realStorageIo: StorageIo = {
@@ -50,6 +52,7 @@ export const realStorageIo: StorageIo = {
   random: Math.random,
   openStore: async (path) => MvccStore.open(path),
   storeExists: async (path) => existsSync(path),
+  convertForeignDataDir: (layout, log) => convertEtcd34DataDir(layout, log),
 };
 
 export class StartupError extends Error {
@@ -147,7 +150,7 @@ export async function bootStorage(
   const layout = dataLayout(cfg.dataDir, cfg.walDir);
   // A data dir written by etcd 3.4 (or its `snapshot restore`) is converted once; originals kept.
   try {
-    await convertEtcd34DataDir(layout, log);
+    await io.convertForeignDataDir?.(layout, log);
   } catch (err) {
     throw new StartupError((err as Error).message);
   }

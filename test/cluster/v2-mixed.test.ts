@@ -67,7 +67,9 @@ describe('v2 keys across etcd and etcd-ts members', { skip, timeout: 120_000 }, 
     assert.equal(viaTs.status, 201);
     const viaReal = await v2(real, 'PUT', '/from-real', { value: 'b' });
     assert.equal(viaReal.status, 201);
-    assert.equal(viaReal.json.node?.createdIndex, (viaTs.json.node?.createdIndex ?? 0) + 1);
+    // One store: the later write has the higher index (membership or cluster-version writes may
+    // land in between, e.g. when the version is raised once every member answers /version).
+    assert.ok((viaReal.json.node?.createdIndex ?? 0) > (viaTs.json.node?.createdIndex ?? 0));
     // Quorum reads go through raft: both members answer from the same store.
     assert.equal((await v2(real, 'GET', '/from-ts?quorum=true')).json.node?.value, 'a');
     assert.equal((await v2(ts, 'GET', '/from-real?quorum=true')).json.node?.value, 'b');

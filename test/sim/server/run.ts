@@ -163,11 +163,16 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     const ids = members.map((m) => m.id);
     if (o.crashes && dice < 0.15 && up.length > 0) {
       const victim = up[Math.floor(random() * up.length)]!;
+      log.add('sim', 'info', `crash ${victim.name}`);
       victim.crash();
       result.crashes++;
-      clock.after(200 + Math.floor(random() * 2000), () => void victim.start());
+      clock.after(200 + Math.floor(random() * 2000), () => {
+        log.add('sim', 'info', `restart ${victim.name}`);
+        void victim.start();
+      });
     } else if (o.partitions && dice < 0.3 && members.length > 1) {
       const victim = members[Math.floor(random() * members.length)]!;
+      log.add('sim', 'info', `partition around ${victim.name}`);
       if (random() < 0.5) net.isolate(victim.id, ids);
       else {
         const other = members.find((m) => m !== victim)!;

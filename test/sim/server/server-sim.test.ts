@@ -24,6 +24,14 @@ describe('whole-server simulation', { timeout: 600_000 }, () => {
     }
   });
 
+  test('a seed replays exactly: same outcome, same log, twice', async () => {
+    const args = parseServerSimArgs(['--duration', '3000']);
+    const a = await runServerSeed(serverOptionsForSeed(3, args));
+    const b = await runServerSeed(serverOptionsForSeed(3, args));
+    assert.equal(describeResult(b), describeResult(a));
+    assert.deepEqual(b.log, a.log);
+  });
+
   for (const sabotage of ['lyingFsync', 'staleReads', 'duplicateWatchEvent'] as const) {
     test(`the checkers catch the ${sabotage} sabotage within a few seeds`, async () => {
       const args = parseServerSimArgs(['--duration', '4000', '--sabotage', sabotage]);

@@ -68,6 +68,7 @@ export class SimMember {
     const clock = new MemberClock(this.vclock);
     this.clock = clock;
     const logger = this.log.logger(`${this.name}#${this.incarnation}`);
+    logger.info('booting');
     try {
       const io = simStorageIo(this.disk, clock, this.random);
       const boot = await bootStorage(this.cfg, logger, { timeoutMs: 1000 }, io);
