@@ -28,7 +28,9 @@ const CONCURRENCY = arg('concurrency', 100);
 const ROUNDS = arg('rounds', 3);
 
 /** The longest gap between ticks of a 1 ms timer, and the histogram's max, while `fn` runs. */
-async function withStallMeter<T>(fn: () => Promise<T>): Promise<{ result: T; maxStallMs: number; p99DelayMs: number }> {
+async function withStallMeter<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; maxStallMs: number; p99DelayMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
   let last = performance.now();

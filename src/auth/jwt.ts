@@ -44,12 +44,17 @@ function loadPrivate(pem: Uint8Array, kind: 'rsa' | 'ec'): KeyObject {
   try {
     key = createPrivateKey({ key: Buffer.from(pem), format: 'pem' });
   } catch {
-    throw new Error(kind === 'rsa' ? 'Invalid Key: Key must be PEM encoded PKCS1 or PKCS8 private key' : 'Invalid Key: Key must be PEM encoded PKCS1 or PKCS8 private key');
+    throw new Error(
+      kind === 'rsa'
+        ? 'Invalid Key: Key must be PEM encoded PKCS1 or PKCS8 private key'
+        : 'Invalid Key: Key must be PEM encoded PKCS1 or PKCS8 private key',
+    );
   }
   if (kind === 'rsa' && key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss') {
     throw new Error('key is not a valid RSA private key');
   }
-  if (kind === 'ec' && key.asymmetricKeyType !== 'ec') throw new Error('key is not a valid ECDSA private key');
+  if (kind === 'ec' && key.asymmetricKeyType !== 'ec')
+    throw new Error('key is not a valid ECDSA private key');
   return key;
 }
 
@@ -90,7 +95,11 @@ export class JwtTokens {
       if (pub === undefined) throw authError('missingKey');
       return new JwtTokens(opts.signMethod, undefined, pub, opts.ttlMs);
     }
-    if (pub !== undefined && kind === 'ec' && pub.asymmetricKeyDetails?.namedCurve !== priv.asymmetricKeyDetails?.namedCurve) {
+    if (
+      pub !== undefined &&
+      kind === 'ec' &&
+      pub.asymmetricKeyDetails?.namedCurve !== priv.asymmetricKeyDetails?.namedCurve
+    ) {
       throw authError('keyMismatch');
     }
     // As etcd: with both keys given, tokens are checked with the private key's own public half.

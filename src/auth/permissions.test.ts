@@ -4,7 +4,11 @@ import { Permission_Type } from '../pb/authpb/auth.js';
 import { affineCompare, IntervalSet, permissionInterval, UserPermissions } from './permissions.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
-const perm = (permType: Permission_Type, key: string, rangeEnd = '') => ({ permType, key: b(key), rangeEnd: b(rangeEnd) });
+const perm = (permType: Permission_Type, key: string, rangeEnd = '') => ({
+  permType,
+  key: b(key),
+  rangeEnd: b(rangeEnd),
+});
 const { READ, WRITE, READWRITE } = Permission_Type;
 
 describe('affine byte order', () => {
@@ -17,14 +21,21 @@ describe('affine byte order', () => {
   });
 
   test('a permission without range end is its key alone; "\\0" reaches every later key', () => {
-    assert.deepEqual(permissionInterval({ key: b('k'), rangeEnd: b('') }), { begin: b('k'), end: Uint8Array.of(0x6b, 0) });
-    assert.deepEqual(permissionInterval({ key: b('k'), rangeEnd: b('\0') }), { begin: b('k'), end: new Uint8Array(0) });
+    assert.deepEqual(permissionInterval({ key: b('k'), rangeEnd: b('') }), {
+      begin: b('k'),
+      end: Uint8Array.of(0x6b, 0),
+    });
+    assert.deepEqual(permissionInterval({ key: b('k'), rangeEnd: b('\0') }), {
+      begin: b('k'),
+      end: new Uint8Array(0),
+    });
     assert.deepEqual(permissionInterval({ key: b('a'), rangeEnd: b('c') }), { begin: b('a'), end: b('c') });
   });
 });
 
 describe('interval coverage', () => {
-  const set = (...ivs: [string, string][]) => new IntervalSet(ivs.map(([x, y]) => ({ begin: b(x), end: b(y) })));
+  const set = (...ivs: [string, string][]) =>
+    new IntervalSet(ivs.map(([x, y]) => ({ begin: b(x), end: b(y) })));
 
   test('a key is covered by any interval containing it, ends excluded', () => {
     const s = set(['b', 'd'], ['x', '']);
@@ -60,7 +71,7 @@ describe('interval coverage', () => {
   });
 });
 
-describe('a user\'s merged permissions', () => {
+describe("a user's merged permissions", () => {
   const p = new UserPermissions([
     perm(READWRITE, 'foo'),
     perm(READ, '/p/', '/p0'),
@@ -84,7 +95,11 @@ describe('a user\'s merged permissions', () => {
     assert.equal(p.permits('read', b('/p/a'), b('/p/b')), true);
     assert.equal(p.permits('read', b('/p/'), b('/p1')), false);
     assert.equal(p.permits('write', b('a'), b('z')), true, 'two write grants that overlap merge');
-    assert.equal(p.permits('write', b('a'), b('\0')), true, 'write [a,m) + [l,z) + [k,∞) covers everything from a');
+    assert.equal(
+      p.permits('write', b('a'), b('\0')),
+      true,
+      'write [a,m) + [l,z) + [k,∞) covers everything from a',
+    );
     assert.equal(p.permits('read', b('k'), b('\0')), true);
     assert.equal(p.permits('read', b('j'), b('\0')), false);
     assert.equal(p.permits('read', b('foo'), b('\0')), false, 'foo alone does not reach k');

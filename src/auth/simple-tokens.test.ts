@@ -45,7 +45,7 @@ describe('simple tokens', () => {
     assert.equal(t.info('b.2', 1200), 'bob');
   });
 
-  test('invalidation: one user\'s tokens, or all of them when auth is disabled', () => {
+  test("invalidation: one user's tokens, or all of them when auth is disabled", () => {
     const t = new SimpleTokens(60_000);
     t.enable();
     t.assign('a', 1, 'alice', 0);
@@ -61,7 +61,7 @@ describe('simple tokens', () => {
     assert.equal(t.info('d.4', 1), undefined, 'nothing is kept while auth is disabled');
   });
 
-  test('a TTL of zero means etcd\'s default of five minutes', () => {
+  test("a TTL of zero means etcd's default of five minutes", () => {
     const t = new SimpleTokens(0);
     t.enable();
     t.assign('a', 1, 'alice', 0);

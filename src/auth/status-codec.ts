@@ -28,7 +28,8 @@ export const AuthStatusRequest = {
 
 export const AuthStatusResponse = {
   encode(m: AuthStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (m.header !== undefined) ResponseHeader.encode(m.header, writer.tag(1, WireType.LengthDelimited).fork()).join();
+    if (m.header !== undefined)
+      ResponseHeader.encode(m.header, writer.tag(1, WireType.LengthDelimited).fork()).join();
     if (m.enabled) writer.tag(2, WireType.Varint).bool(true);
     if (m.authRevision !== 0) writer.tag(3, WireType.Varint).uint64(m.authRevision);
     return writer;

@@ -18,8 +18,8 @@ class Buckets {
   readonly data = new Map<string, Map<string, Uint8Array>>();
   apply(writes: AuthWrite[]): void {
     for (const w of writes) {
-      let m = this.data.get(w.bucket);
-      if (m === undefined) this.data.set(w.bucket, (m = new Map()));
+      const m = this.data.get(w.bucket) ?? new Map<string, Uint8Array>();
+      this.data.set(w.bucket, m);
       if (w.op === 'put') m.set(Buffer.from(w.key).toString('latin1'), w.value);
       else m.delete(Buffer.from(w.key).toString('latin1'));
     }
@@ -112,7 +112,8 @@ describe('the auth store', () => {
   test('grants stay sorted by key; the same key and end updates the type', () => {
     const s = new AuthStore();
     s.roleAdd('r');
-    const grant = (t: Permission_Type, k: string, e = '') => s.roleGrantPermission('r', { permType: t, key: b(k), rangeEnd: b(e) });
+    const grant = (t: Permission_Type, k: string, e = '') =>
+      s.roleGrantPermission('r', { permType: t, key: b(k), rangeEnd: b(e) });
     grant(Permission_Type.READ, 'm');
     grant(Permission_Type.READ, 'a', 'c');
     grant(Permission_Type.WRITE, 'z');
@@ -129,7 +130,7 @@ describe('the auth store', () => {
     throwsAuth(() => s.checkRange(as(s, 'alice'), b('foo'), b('')), 'permissionDenied');
   });
 
-  test('persisted writes restore the same store, in etcd\'s encodings', () => {
+  test("persisted writes restore the same store, in etcd's encodings", () => {
     const { s, disk } = fixture();
     const r = disk.restore();
     assert.equal(r.enabled, true);
@@ -143,7 +144,10 @@ describe('the auth store', () => {
     );
     // authpb.User{name, password, roles, options{}}: etcd always writes the options message.
     const bob = disk.data.get(AUTH_USERS_BUCKET)?.get('bob') ?? new Uint8Array();
-    assert.equal(Buffer.from(bob).toString('hex'), `0a03626f6212${hash.length.toString(16).padStart(2, '0')}${hash.toString('hex')}2200`);
+    assert.equal(
+      Buffer.from(bob).toString('hex'),
+      `0a03626f6212${hash.length.toString(16).padStart(2, '0')}${hash.toString('hex')}2200`,
+    );
     assert.deepEqual(User.decode(bob).options, { noPassword: false });
     const rw = Role.decode(disk.data.get(AUTH_ROLES_BUCKET)?.get('rw') ?? new Uint8Array());
     assert.equal(rw.keyPermission.length, 2);
@@ -168,7 +172,10 @@ describe('permission checks', () => {
   test('no credentials, stale credentials, unknown users', () => {
     const { s } = fixture();
     throwsAuth(() => s.checkRange({ username: '', revision: 0 }, b('foo'), b('')), 'userEmpty');
-    throwsAuth(() => s.checkRange({ username: 'alice', revision: s.revision - 1 }, b('foo'), b('')), 'authOldRevision');
+    throwsAuth(
+      () => s.checkRange({ username: 'alice', revision: s.revision - 1 }, b('foo'), b('')),
+      'authOldRevision',
+    );
     s.checkRange({ username: 'alice', revision: s.revision + 1 }, b('foo'), b(''));
     throwsAuth(() => s.checkRange(as(s, 'ghost'), b('foo'), b('')), 'permissionDenied');
   });
@@ -203,12 +210,32 @@ describe('permission checks', () => {
   test('a txn needs its compares and both branches, nested txns included', () => {
     const { s } = fixture();
     const alice = as(s, 'alice');
-    const put = (k: string) => ({ request: { $case: 'requestPut' as const, requestPut: { key: b(k), value: b(''), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } } });
+    const put = (k: string) => ({
+      request: {
+        $case: 'requestPut' as const,
+        requestPut: {
+          key: b(k),
+          value: b(''),
+          lease: 0n,
+          prevKv: false,
+          ignoreValue: false,
+          ignoreLease: false,
+        },
+      },
+    });
     const txn = { compare: [], success: [put('foo')], failure: [] };
     checkTxnRequest(s, alice, txn);
     throwsAuth(() => checkTxnRequest(s, alice, { ...txn, failure: [put('bar')] }), 'permissionDenied');
-    const nested = { request: { $case: 'requestTxn' as const, requestTxn: { compare: [], success: [put('bar')], failure: [] } } };
-    throwsAuth(() => checkTxnRequest(s, alice, { compare: [], success: [nested], failure: [] }), 'permissionDenied');
+    const nested = {
+      request: {
+        $case: 'requestTxn' as const,
+        requestTxn: { compare: [], success: [put('bar')], failure: [] },
+      },
+    };
+    throwsAuth(
+      () => checkTxnRequest(s, alice, { compare: [], success: [nested], failure: [] }),
+      'permissionDenied',
+    );
   });
 
   test('a from-key watch needs read on every key from its start', () => {

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { GrpcServer } from '../api/grpc/server.js';
+import { JsonGateway } from '../api/http/gateway/index.js';
 import { createV2Handler } from '../api/http/v2/index.js';
 import type { ClientListener } from '../api/listener.js';
 import { registerServices } from '../api/services/index.js';
@@ -124,10 +125,15 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     },
     dialTls === undefined ? {} : { peerTls: dialTls },
   );
+  // The JSON gateway calls the same services as the gRPC server (registered on both below).
+  const gateway = cfg.enableGrpcGateway
+    ? new JsonGateway({ maxRequestBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES })
+    : undefined;
   const http = createHttpHandler(
     server.health,
     log,
     cfg.enableV2 ? createV2Handler(server.v2, log) : undefined,
+    gateway?.handle,
   );
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
@@ -135,6 +141,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     ...(cfg.maxConcurrentStreams > 0 ? { maxConcurrentStreams: cfg.maxConcurrentStreams } : {}),
   });
   registerServices(grpc, server, cfg);
+  if (gateway !== undefined) registerServices(gateway.services, server, cfg);
   // Peers first: a member of a multi-member cluster cannot be ready (publish
   // itself through raft) before the others can reach it.
   let peers: PeerListener[];

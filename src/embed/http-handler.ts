@@ -2,6 +2,8 @@
 // live in src/api/http; this file feeds them the member's health port). Served
 // over HTTP/1.1 and over HTTP/2 (a TLS client that negotiates h2, e.g. curl,
 // sends its non-gRPC requests there), as etcd's shared client port does.
+
+import type { GatewayHandler } from '../api/http/gateway/index.js';
 import {
   type HealthSource,
   type HttpRequestLike,
@@ -18,8 +20,16 @@ import { metricsText } from './metrics.js';
 
 export type HttpHandler = (req: HttpRequestLike, res: HttpResponseLike) => void;
 
-/** `v2`: the v2 API (--enable-v2); without it /v2/... is 404 page not found, as in etcd 3.4. */
-export function createHttpHandler(member: HealthPort, log: Logger, v2?: V2Handler): HttpHandler {
+/**
+ * `v2`: the v2 API (--enable-v2); without it /v2/... is 404 page not found, as in etcd 3.4.
+ * `gateway`: the v3 JSON gateway (/v3/, /v3beta/; --enable-grpc-gateway, on by default).
+ */
+export function createHttpHandler(
+  member: HealthPort,
+  log: Logger,
+  v2?: V2Handler,
+  gateway?: GatewayHandler,
+): HttpHandler {
   const health: HealthSource = {
     hasLeader: () => member.hasLeader(),
     alarms: () => [],
@@ -45,6 +55,7 @@ export function createHttpHandler(member: HealthPort, log: Logger, v2?: V2Handle
       });
       return;
     }
+    if (gateway?.(req, res) === true) return;
     if (v2?.(req, res) === true) return;
     writeGoHttpError(res, 404, '404 page not found');
   };

@@ -215,5 +215,10 @@ describe('converting an etcd 3.4 data dir', () => {
     const ours = fresh('ours');
     await convertEtcd34DataDir(layoutOf(ours), log);
     assert.equal(await convertEtcd34DataDir(layoutOf(ours), log), undefined);
+    // Garbage in a .wal file is not taken for etcd's format (start-up reports it as it is).
+    const garbage = join(root, 'garbage');
+    mkdirSync(join(garbage, 'member', 'wal'), { recursive: true });
+    writeFileSync(join(garbage, 'member', 'wal', etcdWalName(0n, 0n)), Buffer.alloc(4096, 0x5a));
+    assert.equal(await convertEtcd34DataDir(layoutOf(garbage), log), undefined);
   });
 });

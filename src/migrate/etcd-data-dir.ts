@@ -4,7 +4,13 @@ import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeEtcdSnapFile } from '../peer/wire/snap-file.js';
 import type { Entry, HardState, Snapshot } from '../raft/types.js';
-import type { EtcdWalSnapshot } from './etcd-wal-codec.js';
+import {
+  decodeFrameSize,
+  decodeRecordPb,
+  type EtcdWalSnapshot,
+  EtcdWalType,
+  FRAME_HEADER_BYTES,
+} from './etcd-wal-codec.js';
 import {
   type EtcdWalContents,
   listEtcdWalFiles,
@@ -48,14 +54,24 @@ export async function isBoltFile(path: string): Promise<boolean> {
 }
 
 /**
- * An etcd 3.4 data dir: its WAL directory holds segments that are not etcd-ts's (ours start
- * with a magic; etcd's with the length field of a crc record).
+ * An etcd 3.4 data dir: its first WAL segment starts the way etcd starts every segment, with a
+ * framed crc record (ours start with a magic). Anything else — ours, or damaged — is left to the
+ * normal start-up, which reports it.
  */
 export async function isEtcd34DataDir(p: MemberPaths): Promise<boolean> {
   const files = await listEtcdWalFiles(p.walDir);
   if (files.length === 0) return false;
-  const head = await readPrefix(join(p.walDir, files[0]!.name), OUR_WAL_MAGIC.length);
-  return head !== undefined && head.length === OUR_WAL_MAGIC.length && !head.equals(OUR_WAL_MAGIC);
+  const head = await readPrefix(join(p.walDir, files[0]!.name), 64);
+  if (head === undefined || head.length < FRAME_HEADER_BYTES) return false;
+  if (head.subarray(0, OUR_WAL_MAGIC.length).equals(OUR_WAL_MAGIC)) return false;
+  const { bytes, pad } = decodeFrameSize(head.readBigUInt64LE(0));
+  if (bytes === 0 || bytes > 16 || FRAME_HEADER_BYTES + bytes + pad > head.length) return false;
+  try {
+    const rec = decodeRecordPb(head.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + bytes));
+    return rec.type === EtcdWalType.crc && rec.data === undefined;
+  } catch {
+    return false;
+  }
 }
 
 export interface Etcd34Member {

@@ -1,5 +1,6 @@
-// Data in etcd 3.4's file formats, both ways, for a member's data dir: `snapshot restore` into
-// etcd-ts's formats, and converting a data dir made by real etcd 3.4 (or its etcdctl) at start-up.
+// A member's data dir in etcd 3.4's file formats, both ways: `snapshot restore` writes one (as the
+// real etcdctl does, so etcd 3.4 starts from it too), and etcd-ts converts such a dir into its
+// own formats once, at start-up (docs/decisions/0016-etcd-format-backups.md).
 export {
   type ConversionLayout,
   type ConversionReport,
@@ -30,3 +31,4 @@ export {
   type RestoreResult,
   restoreSnapshot,
 } from './restore.js';
+export { type RestoredDb, writeRestoredDb } from './restored-db.js';

@@ -1,17 +1,31 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { BoltDb, checkDb } from '../bbolt/index.js';
 import { exportEtcdDb } from '../etcd-db/export.js';
+import { snapshotStatus } from '../etcd-db/snapshot-file.js';
 import { buildSampleStore, tempDir } from '../etcd-db/testkit.js';
+import { nopLogger } from '../log/index.js';
 import { MvccStore } from '../mvcc/index.js';
 import { decodeConfChange } from '../raft/confchange-codec.js';
 import { ConfChangeType, EntryType } from '../raft/types.js';
 import { Membership } from '../server/membership.js';
 import { decodeWalMetadata } from '../server/wal-metadata.js';
-import { Snapshotter } from '../snap/index.js';
-import { Wal } from '../wal/index.js';
+import { type ConversionLayout, convertEtcd34DataDir } from './convert.js';
+import { readEtcd34Member } from './etcd-data-dir.js';
+import { readEtcdWal } from './etcd-wal-reader.js';
 import { type RestoreConfig, type RestoreEvent, restoreSnapshot } from './restore.js';
+
+function layoutOf(dataDir: string): ConversionLayout {
+  const memberDir = join(dataDir, 'member');
+  return {
+    memberDir,
+    walDir: join(memberDir, 'wal'),
+    snapDir: join(memberDir, 'snap'),
+    dbPath: join(memberDir, 'snap', 'db'),
+  };
+}
 
 // Ids real etcd 3.4 gives these flags (etcdctl snapshot restore, token "etcd-cluster", observed).
 const CLUSTER = 'n1=http://127.0.0.1:3380,n2=http://127.0.0.1:3381';
@@ -47,7 +61,7 @@ function config(dataDir: string, extra: Partial<RestoreConfig> = {}): RestoreCon
   };
 }
 
-describe('snapshot restore into etcd-ts formats', () => {
+describe('snapshot restore', () => {
   test("the member, its raft state and its backend are etcd's restore's", async () => {
     const dataDir = join(dir, 'restored');
     const events: RestoreEvent[] = [];
@@ -63,8 +77,14 @@ describe('snapshot restore into etcd-ts formats', () => {
       ['restoring', 'added-member', 'added-member', 'restored'],
     );
 
-    const snap = await new Snapshotter(join(dataDir, 'member', 'snap')).loadNewest();
+    // etcd 3.4's formats, as the real etcdctl writes them.
+    const etcd = await readEtcd34Member(layoutOf(dataDir));
+    const snap = etcd.snapshot;
     assert.ok(snap !== undefined);
+    assert.equal(
+      etcd.snapshotFile,
+      join(dataDir, 'member', 'snap', '0000000000000001-0000000000000002.snap'),
+    );
     assert.deepEqual(snap.metadata, { index: 2, term: 1, confState: { voters: [N2, N1], learners: [] } });
     const membership = Membership.decode(snap.data);
     assert.deepEqual(
@@ -74,13 +94,11 @@ describe('snapshot restore into etcd-ts formats', () => {
         [N1, '', ['http://127.0.0.1:3380']],
       ],
     );
-
-    const { wal, replay } = await Wal.open(join(dataDir, 'member', 'wal'), { index: 0, term: 0 });
-    await wal.close();
-    assert.deepEqual(decodeWalMetadata(replay.metadata), { memberId: N1, clusterId: CLUSTER_ID });
-    assert.deepEqual(replay.hardState, { term: 1, vote: N2, commit: 2 });
-    assert.equal(replay.snapshot.index, 0);
-    const ccs = replay.entries.map((e) => {
+    assert.deepEqual(decodeWalMetadata(etcd.metadata), { memberId: N1, clusterId: CLUSTER_ID });
+    assert.deepEqual(etcd.hardState, { term: 1, vote: N2, commit: 2 });
+    assert.equal(etcd.entries.length, 0); // all at or below the snapshot
+    const wal = await readEtcdWal(join(dataDir, 'member', 'wal'), { index: 0, term: 0 });
+    const ccs = wal.entries.map((e) => {
       assert.equal(e.type, EntryType.ConfChange);
       assert.equal(e.term, 1);
       return decodeConfChange(e.data);
@@ -92,12 +110,30 @@ describe('snapshot restore into etcd-ts formats', () => {
         [ConfChangeType.AddNode, N1, `{"id":${N1},"peerURLs":["http://127.0.0.1:3380"],"name":"n1"}`],
       ],
     );
+    assert.equal(
+      statSync(join(dataDir, 'member', 'wal', '0000000000000000-0000000000000000.wal')).size,
+      64_000_000,
+    );
 
+    // The db: the snapshot's buckets, consistent_index = 2, no stale members.
+    const db = BoltDb.openFile(join(dataDir, 'member', 'snap', 'db'));
+    try {
+      assert.deepEqual(checkDb(db), []);
+      assert.equal(db.bucket('meta')!.get('consistent_index')!.readBigUInt64BE(0), 2n);
+      assert.equal([...db.bucket('members')!.entries()].length, 0);
+      assert.equal([...db.bucket('members_removed')!.entries()].length, 0);
+      assert.ok([...db.bucket('lease')!.entries()].length > 0);
+    } finally {
+      db.close();
+    }
+    assert.equal(snapshotStatus(join(dataDir, 'member', 'snap', 'db')).revision, r.revision);
+
+    // etcd-ts converts it at start-up; the store then has the snapshot's data at index 2.
+    await convertEtcd34DataDir(layoutOf(dataDir), nopLogger());
     const store = MvccStore.open(join(dataDir, 'member', 'snap', 'db'));
     try {
       assert.equal(store.consistentIndex(), 2);
       assert.equal(store.currentRevision(), revision);
-      assert.equal(r.revision, revision);
       const got = store.range({ key: Buffer.from('foo'), rangeEnd: new Uint8Array(), limit: 0, revision: 0 });
       assert.equal(Buffer.from(got.kvs[0]!.value).toString(), 'bar2');
     } finally {

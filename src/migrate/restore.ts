@@ -1,34 +1,37 @@
 // `snapshot restore` (etcdctl 3.4 and etcdutl 3.5 share it): a snapshot file in etcd's format
-// (bbolt db ‖ sha256) → a new member data dir that etcd-ts starts from, with the cluster made
-// from the flags exactly as etcd's restore makes it (clientv3/snapshot/v3_snapshot.go):
+// (bbolt db ‖ sha256) → a new member data dir in etcd 3.4's own formats, as the real etcdctl
+// writes it, so etcd 3.4 and etcd-ts both start from it (etcd-ts converts it on its first start,
+// src/migrate/convert.ts). The cluster is made from the flags exactly as etcd's restore makes it
+// (clientv3/snapshot/v3_snapshot.go):
 //   member ids = SHA-1(sorted peer URLs ‖ token), cluster id from the sorted member ids;
-//   raft log = one AddNode conf change per member (term 1, ascending ids), hard state
-//   {term 1, vote = smallest id, commit n}, snapshot {index n, term 1, voters} whose data is the
+//   WAL = one AddNode conf change per member (term 1, ascending ids), hard state
+//   {term 1, vote = smallest id, commit n}, snapshot record {n, 1};
+//   member/snap/<term>-<index>.snap = raftpb.Snapshot{index n, term 1, voters} whose data is the
 //   v2-store JSON with the members' raftAttributes only (they publish the rest when they start);
-//   backend = the snapshot's db with consistent_index = n, so nothing is applied twice.
-// Our formats are written (LMDB, our WAL and snap files); the members buckets of the db are not
-// carried over, as in etcd (3.4 keeps them stale and never reads them; 3.5 empties them).
-// Deliberate difference: etcd 3.4 also runs DeleteRange on user keys named like an old member id
-// (a bug 3.5 fixed); we never delete user data.
-// Everything is built in a temporary directory beside the target and renamed into place last, so
-// a refused or failed restore leaves nothing behind.
+//   member/snap/db = the snapshot's db with consistent_index = n, so nothing is applied twice.
+// Deliberate differences: the db's members buckets are emptied (3.4 keeps them stale and never
+// reads them; 3.5 empties them), and etcd 3.4's DeleteRange on user keys named like an old
+// member id (a bug 3.5 fixed) is not reproduced: we never delete user data. The db is checked
+// (bbolt structure, every record decoded) before anything is kept, and everything is built in a
+// temporary directory beside the target and renamed into place last, so a refused or failed
+// restore leaves nothing behind.
 import { createHash } from 'node:crypto';
-import { constants, createWriteStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BoltDb, checkDb } from '../bbolt/index.js';
 import { verifyBootstrapCluster } from '../config/bootstrap.js';
 import type { ServerConfig } from '../config/types.js';
 import { parseEtcdUrl, parseInitialCluster } from '../config/urls.js';
-import { importEtcdDb } from '../etcd-db/index.js';
-import { Backend } from '../mvcc/backend.js';
+import { encodeEtcdSnapFile } from '../peer/wire/snap-file.js';
 import { encodeConfChange } from '../raft/confchange-codec.js';
 import { ConfChangeType, type Entry, EntryType, type Snapshot } from '../raft/types.js';
 import { computeClusterId, computeMemberId } from '../server/ids.js';
 import { encodeMemberContext, type Member } from '../server/membership.js';
 import { encodeV2StoreSnapshot } from '../server/v2/store-snapshot.js';
 import { encodeWalMetadata } from '../server/wal-metadata.js';
-import { writeNativeRaftState } from './native-dir.js';
+import { createEtcdWal } from './etcd-wal-writer.js';
+import { writeRestoredDb } from './restored-db.js';
 
 export interface RestoreConfig {
   snapshotPath: string;
@@ -56,7 +59,7 @@ export interface RestoreResult {
   members: Member[];
   dataDir: string;
   walDir: string;
-  /** The backend's revision and consistent index after the restore. */
+  /** Main revision of the db's last record (as `snapshot status` shows it) and the consistent index set. */
   revision: number;
   consistentIndex: number;
 }
@@ -130,26 +133,19 @@ async function build(
   walDir: string,
   onEvent: (e: RestoreEvent) => void,
 ): Promise<Omit<RestoreResult, 'dataDir' | 'walDir'>> {
+  await verifyTrailer(cfg.snapshotPath, cfg.skipHashCheck);
+  checkBoltFile(cfg.snapshotPath);
   await mkdirAll(snapDir);
-  const boltCopy = join(snapDir, 'db.bbolt');
-  await copyVerified(cfg.snapshotPath, boltCopy, cfg.skipHashCheck);
-  checkBoltFile(cfg.snapshotPath, boltCopy);
-
+  // The new raft log ends at n (one conf change per member): the backend reflects index n.
   const n = members.length;
-  const dbPath = join(snapDir, 'db');
-  let imported: Awaited<ReturnType<typeof importEtcdDb>>;
+  let db: Awaited<ReturnType<typeof writeRestoredDb>>;
   try {
-    imported = await importEtcdDb(boltCopy, dbPath);
+    db = await writeRestoredDb(cfg.snapshotPath, join(snapDir, 'db'), n);
   } catch (err) {
     throw new RestoreError(
       `snapshot ${cfg.snapshotPath} is not a usable etcd database: ${(err as Error).message}`,
     );
   }
-  await rm(boltCopy);
-  // The new raft log ends at n (one conf change per member): the backend reflects index n.
-  const backend = Backend.open(dbPath);
-  backend.setMeta('consistent_index', n);
-  await backend.close();
 
   for (const m of members) onEvent({ kind: 'added-member', clusterId, member: m });
   const ids = members.map((m) => m.id);
@@ -172,19 +168,29 @@ async function build(
     }),
     metadata: { index: n, term: 1, confState: { voters: ids, learners: [] } },
   };
-  await writeNativeRaftState(walDir, snapDir, {
+  await writeDurably(join(snapDir, etcdSnapName(1, n)), encodeEtcdSnapFile(snapshot));
+  await createEtcdWal(walDir, {
     metadata: encodeWalMetadata({ memberId: self.id, clusterId }),
-    snapshot,
-    hardState: { term: 1, vote: ids[0]!, commit: n },
     entries,
+    hardState: { term: 1, vote: ids[0]!, commit: n },
+    snapshot: { index: n, term: 1 },
   });
-  return {
-    memberId: self.id,
-    clusterId,
-    members,
-    revision: imported.revision,
-    consistentIndex: n,
-  };
+  return { memberId: self.id, clusterId, members, revision: db.revision, consistentIndex: n };
+}
+
+/** etcd's snap file name: %016x-%016x.snap of term and index. */
+function etcdSnapName(term: number, index: number): string {
+  return `${term.toString(16).padStart(16, '0')}-${index.toString(16).padStart(16, '0')}.snap`;
+}
+
+async function writeDurably(path: string, data: Uint8Array): Promise<void> {
+  const fh = await open(path, 'wx', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The members named by the flags, sorted by id, after etcd's checks (VerifyBootstrap). */
@@ -225,10 +231,10 @@ function clusterFromFlags(cfg: RestoreConfig): Member[] {
 }
 
 /**
- * etcd's saveDB checks: copies the db (the file without its sha256 trailer, when it has one) and
- * checks the trailer unless told to skip. Errors carry etcd's texts.
+ * etcd's saveDB checks, with its texts: a file without the sha256 trailer is refused unless
+ * told to skip, and a trailer that does not match the db is refused unless told to skip.
  */
-async function copyVerified(path: string, dest: string, skipHashCheck: boolean): Promise<void> {
+async function verifyTrailer(path: string, skipHashCheck: boolean): Promise<void> {
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(path, constants.O_RDONLY);
@@ -239,42 +245,33 @@ async function copyVerified(path: string, dest: string, skipHashCheck: boolean):
     const size = (await fh.stat()).size;
     if (size < SHA256_SIZE) throw new RestoreError(`seek ${path}: invalid argument`);
     const hasHash = size % 512 === SHA256_SIZE;
-    const dbSize = hasHash ? size - SHA256_SIZE : size;
-    const expected = Buffer.alloc(SHA256_SIZE);
-    await fh.read(expected, 0, SHA256_SIZE, size - SHA256_SIZE);
     if (!hasHash && !skipHashCheck)
       throw new RestoreError('snapshot missing hash but --skip-hash-check=false');
+    if (!hasHash || skipHashCheck) return;
+    const dbSize = size - SHA256_SIZE;
+    const expected = Buffer.alloc(SHA256_SIZE);
+    await fh.read(expected, 0, SHA256_SIZE, dbSize);
     const sha = createHash('sha256');
-    const out = createWriteStream(dest, { flags: 'wx', mode: 0o600 });
-    try {
-      const chunk = Buffer.alloc(1 << 20);
-      for (let at = 0; at < dbSize; ) {
-        const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, dbSize - at), at);
-        if (bytesRead === 0) throw new RestoreError(`read ${path}: unexpected EOF`);
-        const piece = Buffer.from(chunk.subarray(0, bytesRead));
-        sha.update(piece);
-        if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
-        at += bytesRead;
-      }
-    } finally {
-      await new Promise<void>((resolve, reject) =>
-        out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-      );
+    const chunk = Buffer.alloc(1 << 20);
+    for (let at = 0; at < dbSize; ) {
+      const { bytesRead } = await fh.read(chunk, 0, Math.min(chunk.length, dbSize - at), at);
+      if (bytesRead === 0) throw new RestoreError(`read ${path}: unexpected EOF`);
+      sha.update(chunk.subarray(0, bytesRead));
+      at += bytesRead;
     }
     const got = sha.digest();
-    if (hasHash && !skipHashCheck && !got.equals(expected)) {
+    if (!got.equals(expected))
       throw new RestoreError(`expected sha256 ${goBytes(expected)}, got ${goBytes(got)}`);
-    }
   } finally {
     await fh.close();
   }
 }
 
 /** bbolt-level integrity (what `snapshot status` checks): refuse a damaged file before importing. */
-function checkBoltFile(path: string, copy: string): void {
+function checkBoltFile(path: string): void {
   let db: BoltDb;
   try {
-    db = BoltDb.openFile(copy);
+    db = BoltDb.openFile(path);
   } catch (err) {
     throw new RestoreError(`snapshot ${path} is not a valid etcd database: ${(err as Error).message}`);
   }

@@ -247,6 +247,10 @@ export class MemberAuth implements AuthPort {
     return { wallMs: this.d.clock.now(), monoMs: this.d.clock.monotonic() };
   }
 
+  isEnabled(): boolean {
+    return this.store.enabled;
+  }
+
   checkAdmin(who: AuthInfo | undefined): void {
     this.store.checkAdmin(who);
   }
@@ -265,22 +269,26 @@ export class MemberAuth implements AuthPort {
       who: AuthInfo | undefined,
       check: (ai: AuthInfo) => void,
       read: () => Promise<T>,
-    ) => {
+    ): Promise<T> => {
       const ai = who ?? ANONYMOUS;
       check(ai);
       const out = await read();
       if (ai.revision !== 0 && ai.revision !== this.store.revision) throw authError('authOldRevision');
       return out;
     };
+    // Auth off and no credentials (the common case): nothing to check, not even an extra await.
+    const unchecked = (who: AuthInfo | undefined) => who === undefined && !this.store.enabled;
     return {
       range: (req: RangeRequest, who?: AuthInfo): Promise<RangeResponse> =>
-        serialize(
-          who,
-          (ai) => checkRangeRequest(this.store, ai, req),
-          () => kv.range(req, who),
-        ),
+        unchecked(who)
+          ? kv.range(req)
+          : serialize(
+              who,
+              (ai) => checkRangeRequest(this.store, ai, req),
+              () => kv.range(req, who),
+            ),
       txn: (req: TxnRequest, who?: AuthInfo): Promise<TxnResponse> => {
-        if (!isTxnReadOnly(req)) return kv.txn(req, who);
+        if (unchecked(who) || !isTxnReadOnly(req)) return kv.txn(req, who);
         return serialize(
           who,
           (ai) => checkTxnRequest(this.store, ai, req),

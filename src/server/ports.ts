@@ -158,6 +158,8 @@ export interface AuthPort {
     token?: string | undefined;
     commonName?: string | undefined;
   }): Promise<AuthInfo | undefined>;
+  /** Auth is enabled (applied state of this member). */
+  isEnabled(): boolean;
   /** Throws unless auth is off or `who` holds the root role (etcd's IsAdminPermitted). */
   checkAdmin(who: AuthInfo | undefined): void;
   /** Throws unless `who` may watch [key, rangeEnd). */

@@ -16,8 +16,29 @@ import { fileURLToPath } from 'node:url';
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const HARNESS = join(REPO, '..', 'shared', 'acceptance', 'run');
 // Single members, then clusters (05 06 09 11 13 19 21: TLS, membership, learners, failover), quotas,
-// gateway and compaction. 07 (snapshot restore) and 14 (v2 + JSON gateway) join with their features.
-const SCENARIOS = ['01', '02', '03', '04', '05', '06', '08', '09', '10', '11', '12', '13', '15', '16', '17', '18', '19', '20', '21'];
+// gateway, compaction, snapshot restore. 14 (v2 + JSON gateway) joins with the gateway.
+const SCENARIOS = [
+  '01',
+  '02',
+  '03',
+  '04',
+  '05',
+  '06',
+  '07',
+  '08',
+  '09',
+  '10',
+  '11',
+  '12',
+  '13',
+  '15',
+  '16',
+  '17',
+  '18',
+  '19',
+  '20',
+  '21',
+];
 const RUN_TIMEOUT_MS = 600_000;
 
 interface HarnessRun {

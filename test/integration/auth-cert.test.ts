@@ -91,10 +91,14 @@ describe('auth by client certificate (--client-cert-auth)', { skip, timeout: 90_
       members.push(m);
     }
     for (const m of members) {
-      await eventually(async () => {
-        const r = await ctl(OUR_CTL, m, 'root', ['endpoint', 'health']);
-        assert.equal(r.code, 0, r.error + m.output);
-      }, 20_000, 200);
+      await eventually(
+        async () => {
+          const r = await ctl(OUR_CTL, m, 'root', ['endpoint', 'health']);
+          assert.equal(r.code, 0, r.error + m.output);
+        },
+        20_000,
+        200,
+      );
     }
   });
 
@@ -110,7 +114,10 @@ describe('auth by client certificate (--client-cert-auth)', { skip, timeout: 90_
       program === OUR_CTL
         ? await runCommand(process.execPath, [OUR_CTL, ...argv])
         : await runCommand(REAL_CTL, argv);
-    const error = r.stderr.split('\n').filter((l) => l.startsWith('Error:')).join('\n');
+    const error = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('Error:'))
+      .join('\n');
     return { code: r.code, stdout: r.stdout, error };
   }
 
@@ -139,7 +146,11 @@ describe('auth by client certificate (--client-cert-auth)', { skip, timeout: 90_
     for (const [cn, args, expected] of STEPS) {
       const got = await ctl(OUR_CTL, ours as HttpsMember, cn, args);
       for (const [k, v] of Object.entries(expected)) {
-        assert.equal(got[k as keyof Outcome], v, `${cn}: etcdctl ${args.join(' ')} -> ${JSON.stringify(got)}`);
+        assert.equal(
+          got[k as keyof Outcome],
+          v,
+          `${cn}: etcdctl ${args.join(' ')} -> ${JSON.stringify(got)}`,
+        );
       }
       if (real !== undefined) {
         const theirs = await ctl(REAL_CTL, real, cn, args);
@@ -156,17 +167,30 @@ describe('auth by client certificate (--client-cert-auth)', { skip, timeout: 90_
     const path = sourceFile('test/interop/etcd3_auth_check.py');
     const reports: unknown[] = [];
     for (const m of members) {
-      for (const args of [['user', 'add', 'py:pypw'], ['user', 'grant-role', 'py', 'r'], ['put', '/secret', 's']]) {
+      for (const args of [
+        ['user', 'add', 'py:pypw'],
+        ['user', 'grant-role', 'py', 'r'],
+        ['put', '/secret', 's'],
+      ]) {
         assert.equal((await ctl(OUR_CTL, m, 'root', args)).code, 0);
       }
       const c = certs.mallory as CertFiles;
-      const r = await runCommand(PYTHON, [path, '127.0.0.1', String(m.spec.clientPort), 'py', 'pypw', ca.ca, c.cert, c.key], '', {}, 60_000);
+      const r = await runCommand(
+        PYTHON,
+        [path, '127.0.0.1', String(m.spec.clientPort), 'py', 'pypw', ca.ca, c.cert, c.key],
+        '',
+        {},
+        60_000,
+      );
       assert.equal(r.code, 0, r.stderr);
       reports.push(JSON.parse(r.stdout));
     }
     const ours = reports[0] as Record<string, unknown>;
     assert.deepEqual(ours.get_allowed, { ok: '1' });
-    assert.deepEqual(ours.get_denied, { code: 'PERMISSION_DENIED', details: 'etcdserver: permission denied' });
+    assert.deepEqual(ours.get_denied, {
+      code: 'PERMISSION_DENIED',
+      details: 'etcdserver: permission denied',
+    });
     if (reports.length > 1) assert.deepEqual(ours, reports[1]);
   });
 });

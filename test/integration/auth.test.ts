@@ -82,20 +82,36 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
   });
 
   test('txn: compares and both branches are checked, whichever branch runs', async () => {
-    const put = (k: string) => ({ request: { $case: 'requestPut' as const, requestPut: { key: b(k), value: b('v') } } });
+    const put = (k: string) => ({
+      request: { $case: 'requestPut' as const, requestPut: { key: b(k), value: b('v') } },
+    });
     const txn = (t: Parameters<typeof TxnRequest.fromPartial>[0]) => alice.txn(TxnRequest.fromPartial(t));
-    const r = await txn({ compare: [{ key: b('/a/x'), target: 0, result: 0 }], success: [put('/a/y')], failure: [put('/a/z')] });
+    const r = await txn({
+      compare: [{ key: b('/a/x'), target: 0, result: 0 }],
+      success: [put('/a/y')],
+      failure: [put('/a/z')],
+    });
     assert.equal(r.succeeded, false);
     await assert.rejects(txn({ success: [put('/a/y')], failure: [put('/secret')] }), DENIED);
-    await assert.rejects(txn({ compare: [{ key: b('/secret'), target: 0, result: 0 }], success: [put('/a/y')] }), DENIED);
-    const readOnly = await txn({ success: [{ request: { $case: 'requestRange', requestRange: { key: b('/a/x') } } }] });
+    await assert.rejects(
+      txn({ compare: [{ key: b('/secret'), target: 0, result: 0 }], success: [put('/a/y')] }),
+      DENIED,
+    );
+    const readOnly = await txn({
+      success: [{ request: { $case: 'requestRange', requestRange: { key: b('/a/x') } } }],
+    });
     assert.equal(readOnly.succeeded, true);
-    await assert.rejects(txn({ success: [{ request: { $case: 'requestRange', requestRange: { key: b('/secret') } } }] }), DENIED);
+    await assert.rejects(
+      txn({ success: [{ request: { $case: 'requestRange', requestRange: { key: b('/secret') } } }] }),
+      DENIED,
+    );
   });
 
   test('watch: created where the user may read, canceled with the reason elsewhere', async () => {
     const w = await alice.watch.watch();
-    w.send({ requestUnion: { $case: 'createRequest', createRequest: { key: b('/a/'), rangeEnd: b('/a0') } } });
+    w.send({
+      requestUnion: { $case: 'createRequest', createRequest: { key: b('/a/'), rangeEnd: b('/a0') } },
+    });
     w.send({ requestUnion: { $case: 'createRequest', createRequest: { key: b('/secret') } } });
     const created = (await w.next()).value;
     assert.equal(created?.created, true);
@@ -103,7 +119,10 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
     const refused = (await w.next()).value;
     assert.equal(refused?.watchId, -1);
     assert.equal(refused?.canceled, true);
-    assert.equal(refused?.cancelReason, 'rpc error: code = PermissionDenied desc = etcdserver: permission denied');
+    assert.equal(
+      refused?.cancelReason,
+      'rpc error: code = PermissionDenied desc = etcdserver: permission denied',
+    );
     await root.put({ key: b('/a/w'), value: b('seen') });
     const ev = (await w.next()).value;
     assert.equal(ev?.events[0]?.kv?.key.toString(), '/a/w');
@@ -123,7 +142,11 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
     const short = await alice.lease.leaseGrant({ ID: 0n, TTL: 2 });
     await alice.put({ key: b('/a/e'), value: b('v'), lease: short.ID });
     await root.put({ key: b('/secret-e'), value: b('v'), lease: short.ID });
-    await eventually(async () => assert.equal((await root.range({ key: b('/secret-e') })).count, 0), 10_000, 200);
+    await eventually(
+      async () => assert.equal((await root.range({ key: b('/secret-e') })).count, 0),
+      10_000,
+      200,
+    );
   });
 
   test('lock on behalf of the caller', async () => {
@@ -149,16 +172,22 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
     await assert.rejects(alice.auth.userGet({ name: 'root' }), DENIED);
     await assert.rejects(alice.auth.userList({}), DENIED);
     await assert.rejects(bob.auth.roleAdd({ name: 'x' }), DENIED);
-    await assert.rejects(root.auth.userDelete({ name: 'root' }), fails(3, 'etcdserver: invalid auth management'));
+    await assert.rejects(
+      root.auth.userDelete({ name: 'root' }),
+      fails(3, 'etcdserver: invalid auth management'),
+    );
     assert.deepEqual((await root.auth.userList({})).users, ['alice', 'bob', 'root']);
   });
 
-  test('a password change ends the user\'s tokens; a restart ends all; the auth state stays', async () => {
+  test("a password change ends the user's tokens; a restart ends all; the auth state stays", async () => {
     const token = (await open.auth.authenticate({ name: 'alice', password: 'alicepw' })).token;
     const withToken = { metadata: { token } };
     assert.equal((await open.range({ key: b('/a/x') }, withToken)).count, 1);
     await root.auth.userChangePassword({ name: 'alice', password: 'newpw' });
-    await assert.rejects(open.range({ key: b('/a/x') }, withToken), fails(16, 'etcdserver: invalid auth token'));
+    await assert.rejects(
+      open.range({ key: b('/a/x') }, withToken),
+      fails(16, 'etcdserver: invalid auth token'),
+    );
     await assert.rejects(
       open.auth.authenticate({ name: 'alice', password: 'alicepw' }),
       fails(3, 'etcdserver: authentication failed, invalid user ID or password'),
@@ -168,7 +197,10 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
     await member.stop();
     member.start();
     await eventually(() => root.status({}), 15_000);
-    await assert.rejects(open.range({ key: b('/a/x') }, { metadata: { token: fresh } }), fails(16, 'etcdserver: invalid auth token'));
+    await assert.rejects(
+      open.range({ key: b('/a/x') }, { metadata: { token: fresh } }),
+      fails(16, 'etcdserver: invalid auth token'),
+    );
     await assert.rejects(open.range({ key: b('/a/x') }), fails(3, 'etcdserver: user name is empty'));
     const again = as('alice', 'newpw');
     assert.equal((await again.range({ key: b('/a/x') })).count, 1);

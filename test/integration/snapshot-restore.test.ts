@@ -186,19 +186,30 @@ describe('snapshot save/status/restore in etcd format, with etcd-ts and etcd 3.4
   }, async () => {
     const d3 = join(dir, 'r-real');
     const d4 = join(dir, 'r-real-etcd');
-    const [table, json, r, r4, mineTable, mineJson] = await Promise.all([
+    const d6 = join(dir, 'r-ours-for-etcd');
+    const [table, json, r, r4, mineTable, mineJson, r6] = await Promise.all([
       real(['snapshot', 'status', snapFile, '-w', 'table'], dir),
       real(['snapshot', 'status', snapFile, '-w', 'json'], dir),
       real(['snapshot', 'restore', snapFile, ...restoreFlags(spec, d3)], dir),
       real(['snapshot', 'restore', snapFile, ...restoreFlags(spec, d4)], dir),
       ours(['snapshot', 'status', snapFile, '-w', 'table'], dir),
       ours(['snapshot', 'status', snapFile, '-w', 'json'], dir),
+      ours(['snapshot', 'restore', snapFile, ...restoreFlags(spec, d6)], dir),
     ]);
     assert.equal(table.code, 0, table.stderr);
     assert.deepEqual(mineTable, table);
     assert.deepEqual(mineJson, json);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r4.code, 0, r4.stderr);
+    assert.equal(r6.code, 0, r6.stderr);
+    // Our restore writes what the real one writes: same files, same WAL and .snap bytes.
+    const files = (d: string) => (readdirSync(d, { recursive: true }) as string[]).sort();
+    assert.deepEqual(files(d6), files(d3));
+    for (const f of ['member/wal/0000000000000000-0000000000000000.wal']) {
+      assert.deepEqual(readFileSync(join(d6, f)), readFileSync(join(d3, f)), f);
+    }
+    // The real etcd starts on the data dir our etcdctl restored.
+    assert.deepEqual(await serve(new RealEtcdProcess({ ...spec, dataDir: d6 })), restoredByOurs);
     // Our codec reads etcd's WAL and writes the very same bytes back.
     const walFile = join(d3, 'member', 'wal', '0000000000000000-0000000000000000.wal');
     const wal = await readEtcdWal(join(d3, 'member', 'wal'), { index: 0, term: 0 });

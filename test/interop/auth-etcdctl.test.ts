@@ -10,7 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { REAL_CTL, REAL_ETCD, runCommand, startTwins, type Twins } from './twins.js';
 
-const skip = existsSync(REAL_ETCD) && existsSync(REAL_CTL) ? false : 'real etcd/etcdctl 3.4 are not installed';
+const skip =
+  existsSync(REAL_ETCD) && existsSync(REAL_CTL) ? false : 'real etcd/etcdctl 3.4 are not installed';
 const OUR_CTL = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cmd', 'etcdctl', 'main.js');
 
 interface Step {
@@ -100,7 +101,10 @@ async function runAll(ctl: string[], endpoint: string): Promise<Outcome[]> {
   return out;
 }
 
-describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte as etcdctl 3.4 on etcd 3.4', { skip, timeout: 120_000 }, () => {
+describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte as etcdctl 3.4 on etcd 3.4', {
+  skip,
+  timeout: 120_000,
+}, () => {
   let twins: Twins | undefined;
   before(async () => {
     twins = await startTwins(['--bcrypt-cost=4']);
@@ -125,7 +129,12 @@ describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte a
 
   test('auth status (etcdctl 3.5 has it; 3.4 does not)', async () => {
     const t = twins as Twins;
-    const r = await runCommand(process.execPath, [OUR_CTL, `--endpoints=${t.oursEndpoint}`, 'auth', 'status']);
+    const r = await runCommand(process.execPath, [
+      OUR_CTL,
+      `--endpoints=${t.oursEndpoint}`,
+      'auth',
+      'status',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Authentication Status: false\nAuthRevision: \d+\n$/);
   });

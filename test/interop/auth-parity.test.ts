@@ -35,10 +35,22 @@ const SETUP: Step[] = [
   { call: 'Auth.userGrantRole', req: { user: 'root', role: 'root' } },
   { call: 'Auth.userGrantRole', req: { user: 'root', role: 'root' } },
   { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'READWRITE', key: b('foo') } } },
-  { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'READ', key: b('/p/'), rangeEnd: b('/p0') } } },
-  { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'WRITE', key: b('a'), rangeEnd: b('m') } } },
-  { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'WRITE', key: b('l'), rangeEnd: b('z') } } },
-  { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'READWRITE', key: b('k'), rangeEnd: b('\0') } } },
+  {
+    call: 'Auth.roleGrantPermission',
+    req: { name: 'rw', perm: { permType: 'READ', key: b('/p/'), rangeEnd: b('/p0') } },
+  },
+  {
+    call: 'Auth.roleGrantPermission',
+    req: { name: 'rw', perm: { permType: 'WRITE', key: b('a'), rangeEnd: b('m') } },
+  },
+  {
+    call: 'Auth.roleGrantPermission',
+    req: { name: 'rw', perm: { permType: 'WRITE', key: b('l'), rangeEnd: b('z') } },
+  },
+  {
+    call: 'Auth.roleGrantPermission',
+    req: { name: 'rw', perm: { permType: 'READWRITE', key: b('k'), rangeEnd: b('\0') } },
+  },
   { call: 'Auth.roleGrantPermission', req: { name: 'rw', perm: { permType: 'READ', key: b('foo') } } },
   { call: 'Auth.roleGrantPermission', req: { name: 'nope', perm: { permType: 'READ', key: b('x') } } },
   { call: 'Auth.roleGet', req: { role: 'rw' } },
@@ -95,17 +107,45 @@ const ENABLED: Step[] = [
   { call: 'KV.deleteRange', as: 'alice', req: { key: b('a'), rangeEnd: b('z') } },
   { call: 'KV.deleteRange', as: 'alice', req: { key: b('a'), rangeEnd: b('m'), prevKv: true } },
   { call: 'KV.deleteRange', as: 'alice', req: { key: b('c') } },
-  { call: 'KV.txn', as: 'alice', req: { compare: [{ key: b('foo'), target: 'VERSION' }], success: [{ requestRange: { key: b('foo') } }] } },
-  { call: 'KV.txn', as: 'alice', req: { compare: [{ key: b('bar'), target: 'VERSION' }], success: [{ requestRange: { key: b('foo') } }] } },
-  { call: 'KV.txn', as: 'alice', req: { compare: [{ key: b('foo') }], success: [{ requestPut: { key: b('foo') } }], failure: [{ requestPut: { key: b('bar') } }] } },
-  { call: 'KV.txn', as: 'alice', req: { compare: [{ key: b('foo') }], success: [{ requestPut: { key: b('foo') } }], failure: [{ requestPut: { key: b('zz') } }] } },
+  {
+    call: 'KV.txn',
+    as: 'alice',
+    req: { compare: [{ key: b('foo'), target: 'VERSION' }], success: [{ requestRange: { key: b('foo') } }] },
+  },
+  {
+    call: 'KV.txn',
+    as: 'alice',
+    req: { compare: [{ key: b('bar'), target: 'VERSION' }], success: [{ requestRange: { key: b('foo') } }] },
+  },
+  {
+    call: 'KV.txn',
+    as: 'alice',
+    req: {
+      compare: [{ key: b('foo') }],
+      success: [{ requestPut: { key: b('foo') } }],
+      failure: [{ requestPut: { key: b('bar') } }],
+    },
+  },
+  {
+    call: 'KV.txn',
+    as: 'alice',
+    req: {
+      compare: [{ key: b('foo') }],
+      success: [{ requestPut: { key: b('foo') } }],
+      failure: [{ requestPut: { key: b('zz') } }],
+    },
+  },
   { call: 'KV.txn', as: 'alice', req: { success: [{ requestDeleteRange: { key: b('b'), prevKv: true } }] } },
   { call: 'KV.txn', as: 'alice', req: { success: [{ requestDeleteRange: { key: b('b') } }] } },
   { call: 'KV.txn', as: 'alice', req: { failure: [{ requestRange: { key: b('bar') } }] } },
   { call: 'KV.txn', req: { success: [{ requestRange: { key: b('foo') } }] } },
   { call: 'KV.txn', req: {} },
   { call: 'KV.txn', as: 'bogus', req: {} },
-  { call: 'KV.txn', as: 'root', req: { compare: [{ key: b('zz') }], success: [{ requestPut: { key: b('zz'), value: b('r') } }] } },
+  {
+    call: 'KV.txn',
+    as: 'root',
+    req: { compare: [{ key: b('zz') }], success: [{ requestPut: { key: b('zz'), value: b('r') } }] },
+  },
   { call: 'KV.compact', req: { revision: 2 } },
   { call: 'KV.compact', as: 'bob', req: { revision: 3 } },
   { call: 'KV.compact', as: 'bogus', req: { revision: 3 } },
@@ -118,7 +158,17 @@ const ENABLED: Step[] = [
   { call: 'Lease.leaseRevoke', as: 'bob', req: { ID: 1001 } },
   { call: 'Lease.leaseRevoke', as: 'alice', req: { ID: 1001 } },
   { call: 'Lease.leaseRevoke', as: 'bob', req: { ID: 2003 } },
-  { watch: [{ key: b('foo') }, { key: b('bar') }, { key: b('k'), rangeEnd: b('\0') }, { key: b('j'), rangeEnd: b('\0') }, { key: '' }, { key: b('/p/'), rangeEnd: b('/p0') }], as: 'alice' },
+  {
+    watch: [
+      { key: b('foo') },
+      { key: b('bar') },
+      { key: b('k'), rangeEnd: b('\0') },
+      { key: b('j'), rangeEnd: b('\0') },
+      { key: '' },
+      { key: b('/p/'), rangeEnd: b('/p0') },
+    ],
+    as: 'alice',
+  },
   { watch: [{ key: b('foo') }], as: 'bogus' },
   { watch: [{ key: b('foo') }] },
   { call: 'Maintenance.status', as: 'bogus', show: 'code' },
@@ -175,7 +225,10 @@ const JWT: Step[] = [
   { call: 'Auth.userGrantRole', req: { user: 'root', role: 'root' } },
   { call: 'Auth.userAdd', req: { name: 'alice', password: 'alicepw' } },
   { call: 'Auth.roleAdd', req: { name: 'r' } },
-  { call: 'Auth.roleGrantPermission', req: { name: 'r', perm: { permType: 'READWRITE', key: b('a'), rangeEnd: b('b') } } },
+  {
+    call: 'Auth.roleGrantPermission',
+    req: { name: 'r', perm: { permType: 'READWRITE', key: b('a'), rangeEnd: b('b') } },
+  },
   { call: 'Auth.userGrantRole', req: { user: 'alice', role: 'r' } },
   { call: 'Auth.authEnable' },
   { login: 'root', password: 'rootpw' },
@@ -220,12 +273,17 @@ function assertSame(ours: string[], real: string[], logs: () => string): void {
   const n = Math.max(ours.length, real.length);
   for (let i = 0; i < n; i++) {
     if (ours[i] !== real[i]) {
-      assert.fail(`step ${i} differs:\n  etcd-ts: ${ours[i]}\n  etcd:    ${real[i]}\n\n${ours.join('\n')}\n${logs().slice(-4000)}`);
+      assert.fail(
+        `step ${i} differs:\n  etcd-ts: ${ours[i]}\n  etcd:    ${real[i]}\n\n${ours.join('\n')}\n${logs().slice(-4000)}`,
+      );
     }
   }
 }
 
-describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', { skip, timeout: 120_000 }, () => {
+describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', {
+  skip,
+  timeout: 120_000,
+}, () => {
   describe('simple tokens', () => {
     let twins: Twins | undefined;
     before(async () => {
@@ -238,7 +296,10 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', { s
     test('users, roles, permissions, tokens', async () => {
       const t = twins as Twins;
       const steps = [...SETUP, ...ENABLED];
-      const [ours, real] = await Promise.all([transcript(t.oursEndpoint, steps), transcript(t.realEndpoint, steps)]);
+      const [ours, real] = await Promise.all([
+        transcript(t.oursEndpoint, steps),
+        transcript(t.realEndpoint, steps),
+      ]);
       assertSame(ours, real, t.logs);
       // A few lines spelled out, so that a change on both sides does not pass unnoticed.
       assert.ok(ours.includes('Auth.authenticate - ERR 9 etcdserver: authentication is not enabled'));
@@ -262,7 +323,10 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', { s
 
     test('stale after any auth change, valid again after authenticating', async () => {
       const t = twins as Twins;
-      const [ours, real] = await Promise.all([transcript(t.oursEndpoint, JWT), transcript(t.realEndpoint, JWT)]);
+      const [ours, real] = await Promise.all([
+        transcript(t.oursEndpoint, JWT),
+        transcript(t.realEndpoint, JWT),
+      ]);
       assertSame(ours, real, t.logs);
       assert.ok(ours.includes('KV.range alice ERR 3 etcdserver: revision of auth store is old'));
     });
@@ -348,4 +412,3 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', { s
     });
   });
 });
-

@@ -14,7 +14,10 @@ import {
   WatchResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
 
-type Service = { fullName: string; methods: Record<string, { name: string; requestType: unknown; responseType: unknown }> };
+type Service = {
+  fullName: string;
+  methods: Record<string, { name: string; requestType: unknown; responseType: unknown }>;
+};
 
 const SERVICES: Record<string, Service> = {
   Auth: AuthDefinition,
@@ -68,7 +71,11 @@ export class AuthScript {
     return md;
   }
 
-  private unary(path: string, as: string | undefined, req: Record<string, unknown>): Promise<{ ok: unknown } | { err: string }> {
+  private unary(
+    path: string,
+    as: string | undefined,
+    req: Record<string, unknown>,
+  ): Promise<{ ok: unknown } | { err: string }> {
     const [svc, method] = path.split('.') as [string, string];
     const service = SERVICES[svc];
     const def = service?.methods[method];

@@ -38,10 +38,14 @@ export function clusterService(
   identify: Identify = NOBODY,
 ): ServiceImplementation<typeof ClusterDefinition> {
   const asRoot = <Req, Res>(fn: (req: Req) => Promise<Res>): ((req: Req, ctx: CallContext) => Promise<Res>) =>
-    onBehalf(identify, () => undefined, (req: Req, who) => {
-      auth?.checkAdmin(who);
-      return fn(req);
-    });
+    onBehalf(
+      identify,
+      () => undefined,
+      (req: Req, who) => {
+        auth?.checkAdmin(who);
+        return fn(req);
+      },
+    );
   return {
     memberAdd: asRoot(async (req: MemberAddRequest): Promise<MemberAddResponse> => {
       const r = await cluster.add([...req.peerURLs], req.isLearner);

@@ -51,7 +51,9 @@ export function identifier(auth: AuthPort, opts: IdentifyOptions): Identify {
   return (ctx) => {
     const token = tokenOf(ctx);
     if (token !== undefined) return auth.identify({ token });
-    const cn = commonName?.(ctx);
+    // With auth off a certificate's name changes nothing; skip the lookup on that hot path.
+    if (commonName === undefined || !auth.isEnabled()) return undefined;
+    const cn = commonName(ctx);
     if (cn === undefined || cn === '') return undefined;
     return auth.identify({ commonName: cn });
   };

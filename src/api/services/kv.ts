@@ -25,17 +25,22 @@ import type { KvPort } from '../../server/ports.js';
 import type { ServiceImplementation } from '../grpc/types.js';
 import { type Identify, NO_CHECK, NOBODY, onBehalf } from './credentials.js';
 
-
 export function kvService(
   kv: KvPort,
   maxTxnOps: number,
   identify: Identify = NOBODY,
 ): ServiceImplementation<typeof KVDefinition> {
   return {
-    range: onBehalf(identify, validateRangeRequest, (req: RangeRequest, who): Promise<RangeResponse> =>
-      kv.range(req, who),
+    range: onBehalf(
+      identify,
+      validateRangeRequest,
+      (req: RangeRequest, who): Promise<RangeResponse> => kv.range(req, who),
     ),
-    put: onBehalf(identify, validatePutRequest, (req: PutRequest, who): Promise<PutResponse> => kv.put(req, who)),
+    put: onBehalf(
+      identify,
+      validatePutRequest,
+      (req: PutRequest, who): Promise<PutResponse> => kv.put(req, who),
+    ),
     deleteRange: onBehalf(
       identify,
       validateDeleteRangeRequest,
@@ -49,8 +54,10 @@ export function kvService(
       },
       (req: TxnRequest, who): Promise<TxnResponse> => kv.txn(req, who),
     ),
-    compact: onBehalf(identify, NO_CHECK, (req: CompactionRequest, who): Promise<CompactionResponse> =>
-      kv.compact(req, who),
+    compact: onBehalf(
+      identify,
+      NO_CHECK,
+      (req: CompactionRequest, who): Promise<CompactionResponse> => kv.compact(req, who),
     ),
   };
 }

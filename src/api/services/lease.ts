@@ -16,13 +16,20 @@ import { type Identify, NO_CHECK, NOBODY, onBehalf } from './credentials.js';
 import { guarded, toGrpcError } from './errors.js';
 
 /** Grants and revokes go through raft on behalf of the caller; the rest, as in etcd, asks nobody's credentials. */
-export function leaseService(lease: LeasePort, identify: Identify = NOBODY): ServiceImplementation<typeof LeaseDefinition> {
+export function leaseService(
+  lease: LeasePort,
+  identify: Identify = NOBODY,
+): ServiceImplementation<typeof LeaseDefinition> {
   return {
-    leaseGrant: onBehalf(identify, NO_CHECK, (req: LeaseGrantRequest, who): Promise<LeaseGrantResponse> =>
-      lease.grant(req, who),
+    leaseGrant: onBehalf(
+      identify,
+      NO_CHECK,
+      (req: LeaseGrantRequest, who): Promise<LeaseGrantResponse> => lease.grant(req, who),
     ),
-    leaseRevoke: onBehalf(identify, NO_CHECK, (req: LeaseRevokeRequest, who): Promise<LeaseRevokeResponse> =>
-      lease.revoke(req, who),
+    leaseRevoke: onBehalf(
+      identify,
+      NO_CHECK,
+      (req: LeaseRevokeRequest, who): Promise<LeaseRevokeResponse> => lease.revoke(req, who),
     ),
     leaseTimeToLive: guarded(
       (req: LeaseTimeToLiveRequest): Promise<LeaseTimeToLiveResponse> => lease.timeToLive(req),

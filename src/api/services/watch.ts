@@ -45,7 +45,10 @@ function toPb(port: WatchPort, r: WatchResponse): PbWatchResponse {
  * Why a watch may not be created, as etcd's watch server words it in the
  * cancel reason (the Go text of the gRPC error), or undefined if it may.
  */
-type Admission = (c: WatchCreateRequest, ctx: CallContext) => string | undefined | Promise<string | undefined>;
+type Admission = (
+  c: WatchCreateRequest,
+  ctx: CallContext,
+) => string | undefined | Promise<string | undefined>;
 
 const CANCEL_REASONS: Partial<Record<AuthError['kind'], string>> = {
   invalidAuthToken: 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token',
@@ -177,7 +180,8 @@ export function watchService(
       ctx.signal.addEventListener('abort', () => pump?.readable());
       try {
         for await (const req of requests) {
-          const create = req.requestUnion?.$case === 'createRequest' ? req.requestUnion.createRequest : undefined;
+          const create =
+            req.requestUnion?.$case === 'createRequest' ? req.requestUnion.createRequest : undefined;
           let refusal = create === undefined || admit === undefined ? undefined : admit(create, ctx);
           if (refusal instanceof Promise) refusal = await refusal;
           handle(stream, port, req, refusal);

@@ -159,12 +159,10 @@ const authCommand: Command = {
         const deadline = commandDeadline(ctx);
         await withClient(ctx, async (client) => {
           const r = await rpc(authStatus(client, deadline));
-          show(
-            ctx,
-            r.header,
-            `Authentication Status: ${r.enabled}\nAuthRevision: ${r.authRevision}\n`,
-            { enabled: r.enabled ? true : undefined, authRevision: omitZero(r.authRevision) },
-          );
+          show(ctx, r.header, `Authentication Status: ${r.enabled}\nAuthRevision: ${r.authRevision}\n`, {
+            enabled: r.enabled ? true : undefined,
+            authRevision: omitZero(r.authRevision),
+          });
         });
       },
     },

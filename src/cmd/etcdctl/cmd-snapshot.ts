@@ -180,5 +180,5 @@ export const snapshotCommand: Command = {
   name: 'snapshot',
   use: 'snapshot <subcommand>',
   short: 'Manages etcd node snapshots',
-  subcommands: [snapshotSaveCommand, snapshotRestoreCommand, snapshotStatusCommand],
+  subcommands: [snapshotRestoreCommand, snapshotSaveCommand, snapshotStatusCommand],
 };

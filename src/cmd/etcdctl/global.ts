@@ -8,8 +8,8 @@ import type { CommandContext } from './command.js';
 import { applyEnvironment } from './env.js';
 import { errorText, exitCodeOf } from './errors.js';
 import type { FlagSpec } from './flags.js';
-import { askSecret, secretInputOf } from './password-prompt.js';
 import { Exit, fail } from './io.js';
+import { askSecret, secretInputOf } from './password-prompt.js';
 import { newPrinter, type Printer, SimplePrinter } from './printer/index.js';
 
 /** etcdctl 3.4's global flags, with its defaults and help texts. */

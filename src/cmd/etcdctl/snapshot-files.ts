@@ -45,7 +45,12 @@ export async function statusOrFail(path: string): Promise<SnapshotStatus> {
   } catch (err) {
     return fail(Exit.error, goPathError('stat', path, err));
   }
-  const early = await boltOpenError(path, size);
+  let early: string | undefined;
+  try {
+    early = await boltOpenError(path, size);
+  } catch (err) {
+    early = goPathError('open', path, err);
+  }
   if (early !== undefined) fail(Exit.error, early);
   try {
     return snapshotStatus(path);
