@@ -33,9 +33,19 @@ export interface LeaderForwarder {
   close(): void;
 }
 
+/** Questions a member asks other members directly (etcd: GET /version on their peer URLs). */
+export interface PeerQueries {
+  /** The member's `/version` answer, or undefined when it cannot be reached or read. */
+  version(
+    urls: readonly string[],
+    timeoutMs: number,
+  ): Promise<{ server: string; cluster: string } | undefined>;
+}
+
 export interface MemberNetwork {
   transport: MemberTransport;
   forwarder: LeaderForwarder;
+  queries: PeerQueries;
 }
 
 /** Builds a member's network once the member can receive (its raft host and snapshot source exist). */

@@ -21,7 +21,7 @@ import type { Clock, Timer } from '../runtime/clock.js';
 import { Errors, ServerError } from './errors.js';
 import type { MemberCluster } from './member-cluster.js';
 import { encodeMembersArray, parseMembersArray } from './member-json.js';
-import type { LeaderForwarder } from './member-network.js';
+import type { LeaderForwarder, PeerQueries } from './member-network.js';
 import type { MemberState } from './member-state.js';
 import type { Member, Membership } from './membership.js';
 
@@ -57,6 +57,7 @@ export class MemberPeers implements RaftHost {
   private versionTimer: Timer | undefined;
   private deciding = false;
   private forwarder: LeaderForwarder | undefined;
+  private queries: PeerQueries | undefined;
 
   constructor(private readonly d: MemberPeersDeps) {}
 
@@ -87,8 +88,9 @@ export class MemberPeers implements RaftHost {
 
   // ---- the follower's way to the leader ------------------------------------
 
-  attachForwarder(forwarder: LeaderForwarder): void {
+  attachNetwork(forwarder: LeaderForwarder, queries: PeerQueries): void {
     this.forwarder = forwarder;
+    this.queries = queries;
   }
 
   private leaderUrls(): string[] {
@@ -214,7 +216,8 @@ export class MemberPeers implements RaftHost {
     let lowest = majorMinor(ETCD_CLUSTER_VERSION)!;
     for (const m of this.d.membership.list()) {
       if (m.id === this.d.memberId) continue;
-      const v = await getVersion(m.peerUrls, { timeoutMs: 2000 });
+      const v = await (this.queries?.version(m.peerUrls, 2000) ??
+        getVersion(m.peerUrls, { timeoutMs: 2000 }));
       const mm = v === undefined ? undefined : majorMinor(v.server);
       if (mm === undefined) return undefined;
       lowest = Math.min(lowest, mm);

@@ -9,6 +9,7 @@ import { ETCD_SERVER_VERSION } from '../config/version.js';
 import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../lease/index.js';
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import { getVersion } from '../peer/cluster-info.js';
 import type { PeerDialTls } from '../peer/context.js';
 import { LeaseForwarder } from '../peer/lease-forwarder.js';
 import type { PeerRoute } from '../peer/listener.js';
@@ -163,7 +164,7 @@ export class EtcdServer {
     });
     const network = (options.network ?? this.peerNetwork(options.peerTls))(this.peers, this.snapshots);
     this.transport = network.transport;
-    this.peers.attachForwarder(network.forwarder);
+    this.peers.attachNetwork(network.forwarder, network.queries);
     this.applier = new Applier(
       {
         backend: boot.backend,
@@ -580,7 +581,13 @@ export class EtcdServer {
         },
         snapshots,
       );
-      return { transport, forwarder: new LeaseForwarder(transport.ctx) };
+      return {
+        transport,
+        forwarder: new LeaseForwarder(transport.ctx),
+        queries: {
+          version: (urls, timeoutMs) => getVersion(urls, { timeoutMs, ...(peerTls ? { tls: peerTls } : {}) }),
+        },
+      };
     };
   }
 
@@ -631,6 +638,32 @@ export class EtcdServer {
 
   // ---- shutdown ----------------------------------------------------------
 
+  /**
+   * A leader that stops hands leadership to the voter furthest along first, as
+   * etcd does on shutdown, so the others do not wait an election timeout.
+   */
+  private async handOffLeadership(): Promise<void> {
+    if (!this.state.isLeader) return;
+    const st = this.boot.node.status();
+    let target: bigint | undefined;
+    let best = -1;
+    for (const [id, pr] of st.progress ?? []) {
+      if (id === this.memberId || pr.isLearner || this.transport.activeSince(id) === undefined) continue;
+      if (pr.match > best) {
+        best = pr.match;
+        target = id;
+      }
+    }
+    if (target === undefined) return;
+    try {
+      await withTimeout(this.clock, this.maintenance.moveLeader(target), this.cfg.electionTimeoutMs * 2, () =>
+        Errors.timeoutLeaderTransfer(),
+      );
+    } catch (err) {
+      this.log.warn('failed to transfer leadership before stopping', { error: (err as Error).message });
+    }
+  }
+
   private fail(err: Error): void {
     this.log.fatal('member cannot continue', { error: err.message });
     this.onFatal(err);
@@ -638,6 +671,7 @@ export class EtcdServer {
 
   async stop(): Promise<void> {
     if (this.stopped) return;
+    await this.handOffLeadership();
     this.stopped = true;
     this.fastElectionTimer?.cancel();
     this.memberLease.stop();

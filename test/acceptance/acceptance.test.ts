@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const HARNESS = join(REPO, '..', 'shared', 'acceptance', 'run');
 // Single members, then clusters (05 06 09 11 13 19 21: TLS, membership, learners, failover), quotas,
-// gateway, compaction, snapshot restore. 14 (v2 + JSON gateway) joins with the gateway.
+// gateway, compaction, snapshot restore, v2 and the JSON gateway.
 const SCENARIOS = [
   '01',
   '02',
@@ -31,6 +31,7 @@ const SCENARIOS = [
   '11',
   '12',
   '13',
+  '14',
   '15',
   '16',
   '17',

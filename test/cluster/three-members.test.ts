@@ -69,8 +69,8 @@ describe('a 3-member etcd-ts cluster', { timeout: 120_000 }, () => {
     const electedIn = Date.now() - killedAt;
     assert.notEqual(newLeader, oldLeader);
     t.diagnostic(`new leader after ${electedIn} ms (election timeout 500 ms)`);
-    // About two election timeouts, plus the 100 ms polling of this test.
-    assert.ok(electedIn < 2500, `a new leader took ${electedIn} ms`);
+    // About two election timeouts plus this test's 100 ms polling (with room for a loaded CI machine).
+    assert.ok(electedIn < 4000, `a new leader took ${electedIn} ms`);
     await sleep(500);
     stop = true;
     await Promise.all(writers);

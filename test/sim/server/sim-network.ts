@@ -14,6 +14,7 @@ import type {
   MemberNetwork,
   MemberTransport,
   NetworkFactory,
+  PeerQueries,
 } from '../../../src/server/member-network.js';
 import type { LeaderLeaseApi } from '../../../src/server/member-peers.js';
 import type { VirtualClock } from './virtual-clock.js';
@@ -60,7 +61,11 @@ export class SimNetwork {
       queueMicrotask(() => {
         ep.leases = leases();
       });
-      return { transport: this.transport(id, ep), forwarder: this.forwarder(id, ep) };
+      return {
+        transport: this.transport(id, ep),
+        forwarder: this.forwarder(id, ep),
+        queries: this.queries(id),
+      };
     };
   }
 
@@ -182,6 +187,24 @@ export class SimNetwork {
         );
       });
     });
+  }
+
+  /** GET /version, answered by a live member the message can reach (every member here is 3.4.23). */
+  private queries(self: bigint): PeerQueries {
+    return {
+      version: (urls, timeoutMs) =>
+        new Promise((resolve) => {
+          const to = urls.map((u) => this.idOfUrl(u)).find((x) => x !== undefined);
+          const timer = this.clock.after(timeoutMs, () => resolve(undefined));
+          if (to === undefined || this.cut(self, to) || this.cut(to, self)) return;
+          this.clock.after(2 * this.delay(), () => {
+            const target = this.endpoints.get(to);
+            if (target === undefined || !target.alive) return;
+            timer.cancel();
+            resolve({ server: '3.4.23', cluster: '3.4.0' });
+          });
+        }),
+    };
   }
 
   private forwarder(self: bigint, ep: Endpoint): LeaderForwarder {

@@ -233,7 +233,7 @@ export class JsonGateway {
     }
     const sink = this.sinkFor(bound, types, res, ctx);
     const handler = bound.handler as ServerStreamHandler<unknown, unknown>;
-    await this.runStream(sink, ctx, () => handler(request, sink, ctx));
+    await this.runStream(res, sink, ctx, () => handler(request, sink, ctx));
   }
 
   private async bidiStream(
@@ -305,7 +305,7 @@ export class JsonGateway {
     }
     const sink = this.sinkFor(bound, types, res, ctx);
     const handler = bound.handler as BidiStreamHandler<unknown, unknown>;
-    await this.runStream(sink, ctx, () => handler(queue, sink, ctx));
+    await this.runStream(res, sink, ctx, () => handler(queue, sink, ctx));
   }
 
   private sinkFor(
@@ -323,6 +323,7 @@ export class JsonGateway {
   }
 
   private async runStream(
+    res: GatewayResponse,
     sink: JsonStreamSink<unknown>,
     ctx: GatewayCallContext,
     run: () => void | Promise<void>,
@@ -333,6 +334,11 @@ export class JsonGateway {
       });
       sink.finish();
     } catch (err) {
+      if (err instanceof CallFailure && !err.fromServer && !sink.started) {
+        // grpc-gateway was still waiting for the stream's headers: a plain error answer.
+        writeCallError(res, err.code, err.message, false);
+        return;
+      }
       const s = err instanceof CallFailure ? err : toStatus(err);
       sink.fail(s.code, s.message);
     } finally {

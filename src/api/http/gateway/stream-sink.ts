@@ -7,7 +7,7 @@ import type { ResponseSink } from '../../grpc/types.js';
 import { type GatewayResponse, httpStatusFromCode, streamErrorChunk } from './http-io.js';
 
 export class JsonStreamSink<T> implements ResponseSink<T> {
-  private started = false;
+  private started_ = false;
   private closed = false;
 
   constructor(
@@ -19,6 +19,11 @@ export class JsonStreamSink<T> implements ResponseSink<T> {
     private readonly onOverflow: () => void,
   ) {}
 
+  /** Whether the answer has begun (status and headers sent with the first message). */
+  get started(): boolean {
+    return this.started_;
+  }
+
   get ended(): boolean {
     return this.closed || this.res.writableEnded;
   }
@@ -26,8 +31,8 @@ export class JsonStreamSink<T> implements ResponseSink<T> {
   write(message: T): boolean {
     if (this.ended) return false;
     const line = `{"result":${this.encode(message)}}\n`;
-    if (!this.started) {
-      this.started = true;
+    if (!this.started_) {
+      this.started_ = true;
       this.streamHeaders();
       this.res.setHeader('Grpc-Metadata-Content-Type', 'application/grpc');
       this.res.writeHead(200);
@@ -63,7 +68,7 @@ export class JsonStreamSink<T> implements ResponseSink<T> {
   finish(): void {
     if (this.ended) return;
     this.closed = true;
-    if (!this.started) {
+    if (!this.started_) {
       this.streamHeaders();
       this.res.writeHead(200);
     }
@@ -75,7 +80,7 @@ export class JsonStreamSink<T> implements ResponseSink<T> {
     if (this.ended) return;
     this.closed = true;
     const chunk = streamErrorChunk(code, message);
-    if (!this.started) {
+    if (!this.started_) {
       this.streamHeaders();
       this.res.writeHead(httpStatusFromCode(code));
     }

@@ -160,8 +160,19 @@ export function parseWhole(buf: Uint8Array): GoJson {
   try {
     value = parser.value();
   } catch (err) {
-    if (err instanceof EndOfInput) throw new GoJsonError('unexpected end of JSON input');
-    throw err;
+    if (!(err instanceof EndOfInput)) throw err;
+    // Go's scanner ends the input by stepping over one more space: inside a
+    // number or a literal that space is the error ("invalid character ' ' in
+    // numeric literal"); anywhere else the input is merely cut short.
+    const spaced = new Uint8Array(buf.length + 1);
+    spaced.set(buf);
+    spaced[buf.length] = 0x20;
+    try {
+      new Parser(spaced, i, true).value();
+    } catch (again) {
+      if (again instanceof GoJsonError) throw again;
+    }
+    throw new GoJsonError('unexpected end of JSON input');
   }
   let j = parser.pos;
   while (j < buf.length && WS.has(buf[j] as number)) j++;

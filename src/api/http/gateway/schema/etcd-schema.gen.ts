@@ -1041,81 +1041,73 @@ export const ETCD_SCHEMA: Schema = {
     },
   },
   methods: {
-    'etcdserverpb.Auth/AuthEnable': {
-      in: 'etcdserverpb.AuthEnableRequest',
-      out: 'etcdserverpb.AuthEnableResponse',
-    },
     'etcdserverpb.Auth/AuthDisable': {
       in: 'etcdserverpb.AuthDisableRequest',
       out: 'etcdserverpb.AuthDisableResponse',
+    },
+    'etcdserverpb.Auth/AuthEnable': {
+      in: 'etcdserverpb.AuthEnableRequest',
+      out: 'etcdserverpb.AuthEnableResponse',
     },
     'etcdserverpb.Auth/Authenticate': {
       in: 'etcdserverpb.AuthenticateRequest',
       out: 'etcdserverpb.AuthenticateResponse',
     },
-    'etcdserverpb.Auth/UserAdd': {
-      in: 'etcdserverpb.AuthUserAddRequest',
-      out: 'etcdserverpb.AuthUserAddResponse',
-    },
-    'etcdserverpb.Auth/UserGet': {
-      in: 'etcdserverpb.AuthUserGetRequest',
-      out: 'etcdserverpb.AuthUserGetResponse',
-    },
-    'etcdserverpb.Auth/UserList': {
-      in: 'etcdserverpb.AuthUserListRequest',
-      out: 'etcdserverpb.AuthUserListResponse',
-    },
-    'etcdserverpb.Auth/UserDelete': {
-      in: 'etcdserverpb.AuthUserDeleteRequest',
-      out: 'etcdserverpb.AuthUserDeleteResponse',
-    },
-    'etcdserverpb.Auth/UserChangePassword': {
-      in: 'etcdserverpb.AuthUserChangePasswordRequest',
-      out: 'etcdserverpb.AuthUserChangePasswordResponse',
-    },
-    'etcdserverpb.Auth/UserGrantRole': {
-      in: 'etcdserverpb.AuthUserGrantRoleRequest',
-      out: 'etcdserverpb.AuthUserGrantRoleResponse',
-    },
-    'etcdserverpb.Auth/UserRevokeRole': {
-      in: 'etcdserverpb.AuthUserRevokeRoleRequest',
-      out: 'etcdserverpb.AuthUserRevokeRoleResponse',
-    },
     'etcdserverpb.Auth/RoleAdd': {
       in: 'etcdserverpb.AuthRoleAddRequest',
       out: 'etcdserverpb.AuthRoleAddResponse',
-    },
-    'etcdserverpb.Auth/RoleGet': {
-      in: 'etcdserverpb.AuthRoleGetRequest',
-      out: 'etcdserverpb.AuthRoleGetResponse',
-    },
-    'etcdserverpb.Auth/RoleList': {
-      in: 'etcdserverpb.AuthRoleListRequest',
-      out: 'etcdserverpb.AuthRoleListResponse',
     },
     'etcdserverpb.Auth/RoleDelete': {
       in: 'etcdserverpb.AuthRoleDeleteRequest',
       out: 'etcdserverpb.AuthRoleDeleteResponse',
     },
+    'etcdserverpb.Auth/RoleGet': {
+      in: 'etcdserverpb.AuthRoleGetRequest',
+      out: 'etcdserverpb.AuthRoleGetResponse',
+    },
     'etcdserverpb.Auth/RoleGrantPermission': {
       in: 'etcdserverpb.AuthRoleGrantPermissionRequest',
       out: 'etcdserverpb.AuthRoleGrantPermissionResponse',
+    },
+    'etcdserverpb.Auth/RoleList': {
+      in: 'etcdserverpb.AuthRoleListRequest',
+      out: 'etcdserverpb.AuthRoleListResponse',
     },
     'etcdserverpb.Auth/RoleRevokePermission': {
       in: 'etcdserverpb.AuthRoleRevokePermissionRequest',
       out: 'etcdserverpb.AuthRoleRevokePermissionResponse',
     },
+    'etcdserverpb.Auth/UserAdd': {
+      in: 'etcdserverpb.AuthUserAddRequest',
+      out: 'etcdserverpb.AuthUserAddResponse',
+    },
+    'etcdserverpb.Auth/UserChangePassword': {
+      in: 'etcdserverpb.AuthUserChangePasswordRequest',
+      out: 'etcdserverpb.AuthUserChangePasswordResponse',
+    },
+    'etcdserverpb.Auth/UserDelete': {
+      in: 'etcdserverpb.AuthUserDeleteRequest',
+      out: 'etcdserverpb.AuthUserDeleteResponse',
+    },
+    'etcdserverpb.Auth/UserGet': {
+      in: 'etcdserverpb.AuthUserGetRequest',
+      out: 'etcdserverpb.AuthUserGetResponse',
+    },
+    'etcdserverpb.Auth/UserGrantRole': {
+      in: 'etcdserverpb.AuthUserGrantRoleRequest',
+      out: 'etcdserverpb.AuthUserGrantRoleResponse',
+    },
+    'etcdserverpb.Auth/UserList': {
+      in: 'etcdserverpb.AuthUserListRequest',
+      out: 'etcdserverpb.AuthUserListResponse',
+    },
+    'etcdserverpb.Auth/UserRevokeRole': {
+      in: 'etcdserverpb.AuthUserRevokeRoleRequest',
+      out: 'etcdserverpb.AuthUserRevokeRoleResponse',
+    },
     'etcdserverpb.Cluster/MemberAdd': {
       in: 'etcdserverpb.MemberAddRequest',
       out: 'etcdserverpb.MemberAddResponse',
-    },
-    'etcdserverpb.Cluster/MemberRemove': {
-      in: 'etcdserverpb.MemberRemoveRequest',
-      out: 'etcdserverpb.MemberRemoveResponse',
-    },
-    'etcdserverpb.Cluster/MemberUpdate': {
-      in: 'etcdserverpb.MemberUpdateRequest',
-      out: 'etcdserverpb.MemberUpdateResponse',
     },
     'etcdserverpb.Cluster/MemberList': {
       in: 'etcdserverpb.MemberListRequest',
@@ -1125,42 +1117,46 @@ export const ETCD_SCHEMA: Schema = {
       in: 'etcdserverpb.MemberPromoteRequest',
       out: 'etcdserverpb.MemberPromoteResponse',
     },
-    'etcdserverpb.KV/Range': { in: 'etcdserverpb.RangeRequest', out: 'etcdserverpb.RangeResponse' },
-    'etcdserverpb.KV/Put': { in: 'etcdserverpb.PutRequest', out: 'etcdserverpb.PutResponse' },
-    'etcdserverpb.KV/DeleteRange': {
-      in: 'etcdserverpb.DeleteRangeRequest',
-      out: 'etcdserverpb.DeleteRangeResponse',
+    'etcdserverpb.Cluster/MemberRemove': {
+      in: 'etcdserverpb.MemberRemoveRequest',
+      out: 'etcdserverpb.MemberRemoveResponse',
     },
-    'etcdserverpb.KV/Txn': { in: 'etcdserverpb.TxnRequest', out: 'etcdserverpb.TxnResponse' },
+    'etcdserverpb.Cluster/MemberUpdate': {
+      in: 'etcdserverpb.MemberUpdateRequest',
+      out: 'etcdserverpb.MemberUpdateResponse',
+    },
     'etcdserverpb.KV/Compact': {
       in: 'etcdserverpb.CompactionRequest',
       out: 'etcdserverpb.CompactionResponse',
     },
+    'etcdserverpb.KV/DeleteRange': {
+      in: 'etcdserverpb.DeleteRangeRequest',
+      out: 'etcdserverpb.DeleteRangeResponse',
+    },
+    'etcdserverpb.KV/Put': { in: 'etcdserverpb.PutRequest', out: 'etcdserverpb.PutResponse' },
+    'etcdserverpb.KV/Range': { in: 'etcdserverpb.RangeRequest', out: 'etcdserverpb.RangeResponse' },
+    'etcdserverpb.KV/Txn': { in: 'etcdserverpb.TxnRequest', out: 'etcdserverpb.TxnResponse' },
     'etcdserverpb.Lease/LeaseGrant': {
       in: 'etcdserverpb.LeaseGrantRequest',
       out: 'etcdserverpb.LeaseGrantResponse',
-    },
-    'etcdserverpb.Lease/LeaseRevoke': {
-      in: 'etcdserverpb.LeaseRevokeRequest',
-      out: 'etcdserverpb.LeaseRevokeResponse',
     },
     'etcdserverpb.Lease/LeaseKeepAlive': {
       in: 'etcdserverpb.LeaseKeepAliveRequest',
       out: 'etcdserverpb.LeaseKeepAliveResponse',
     },
-    'etcdserverpb.Lease/LeaseTimeToLive': {
-      in: 'etcdserverpb.LeaseTimeToLiveRequest',
-      out: 'etcdserverpb.LeaseTimeToLiveResponse',
-    },
     'etcdserverpb.Lease/LeaseLeases': {
       in: 'etcdserverpb.LeaseLeasesRequest',
       out: 'etcdserverpb.LeaseLeasesResponse',
     },
-    'etcdserverpb.Maintenance/Alarm': { in: 'etcdserverpb.AlarmRequest', out: 'etcdserverpb.AlarmResponse' },
-    'etcdserverpb.Maintenance/Status': {
-      in: 'etcdserverpb.StatusRequest',
-      out: 'etcdserverpb.StatusResponse',
+    'etcdserverpb.Lease/LeaseRevoke': {
+      in: 'etcdserverpb.LeaseRevokeRequest',
+      out: 'etcdserverpb.LeaseRevokeResponse',
     },
+    'etcdserverpb.Lease/LeaseTimeToLive': {
+      in: 'etcdserverpb.LeaseTimeToLiveRequest',
+      out: 'etcdserverpb.LeaseTimeToLiveResponse',
+    },
+    'etcdserverpb.Maintenance/Alarm': { in: 'etcdserverpb.AlarmRequest', out: 'etcdserverpb.AlarmResponse' },
     'etcdserverpb.Maintenance/Defragment': {
       in: 'etcdserverpb.DefragmentRequest',
       out: 'etcdserverpb.DefragmentResponse',
@@ -1170,13 +1166,17 @@ export const ETCD_SCHEMA: Schema = {
       in: 'etcdserverpb.HashKVRequest',
       out: 'etcdserverpb.HashKVResponse',
     },
+    'etcdserverpb.Maintenance/MoveLeader': {
+      in: 'etcdserverpb.MoveLeaderRequest',
+      out: 'etcdserverpb.MoveLeaderResponse',
+    },
     'etcdserverpb.Maintenance/Snapshot': {
       in: 'etcdserverpb.SnapshotRequest',
       out: 'etcdserverpb.SnapshotResponse',
     },
-    'etcdserverpb.Maintenance/MoveLeader': {
-      in: 'etcdserverpb.MoveLeaderRequest',
-      out: 'etcdserverpb.MoveLeaderResponse',
+    'etcdserverpb.Maintenance/Status': {
+      in: 'etcdserverpb.StatusRequest',
+      out: 'etcdserverpb.StatusResponse',
     },
     'etcdserverpb.Watch/Watch': { in: 'etcdserverpb.WatchRequest', out: 'etcdserverpb.WatchResponse' },
     'grpc.health.v1.Health/Check': {
@@ -1191,12 +1191,12 @@ export const ETCD_SCHEMA: Schema = {
       in: 'v3electionpb.CampaignRequest',
       out: 'v3electionpb.CampaignResponse',
     },
+    'v3electionpb.Election/Leader': { in: 'v3electionpb.LeaderRequest', out: 'v3electionpb.LeaderResponse' },
+    'v3electionpb.Election/Observe': { in: 'v3electionpb.LeaderRequest', out: 'v3electionpb.LeaderResponse' },
     'v3electionpb.Election/Proclaim': {
       in: 'v3electionpb.ProclaimRequest',
       out: 'v3electionpb.ProclaimResponse',
     },
-    'v3electionpb.Election/Leader': { in: 'v3electionpb.LeaderRequest', out: 'v3electionpb.LeaderResponse' },
-    'v3electionpb.Election/Observe': { in: 'v3electionpb.LeaderRequest', out: 'v3electionpb.LeaderResponse' },
     'v3electionpb.Election/Resign': { in: 'v3electionpb.ResignRequest', out: 'v3electionpb.ResignResponse' },
     'v3lockpb.Lock/Lock': { in: 'v3lockpb.LockRequest', out: 'v3lockpb.LockResponse' },
     'v3lockpb.Lock/Unlock': { in: 'v3lockpb.UnlockRequest', out: 'v3lockpb.UnlockResponse' },
