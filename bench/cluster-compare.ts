@@ -17,7 +17,8 @@
 // that reports itself leader. A leader change during a workload is noted under it.
 // Resident memory (VmRSS summed over the 3 members) is printed at start and after the puts.
 // A cluster that does not start, or a workload that fails, gets FAILED and its error;
-// the run goes on.
+// the run goes on. `npm run bench:cluster` runs dist/; BENCH_OUT=.build/NAME runs another build.
+// With --ts-node-args "--cpu-prof ..." each etcd-ts member writes its profile when stopped.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import {

@@ -4,7 +4,7 @@
 // The same flags go to etcd and etcd-ts; heartbeat and election timeouts are
 // left at their defaults (100 ms / 1000 ms).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -16,8 +16,8 @@ export interface ClusterMember {
   proc: ChildProcess;
   /** host:port of the client listener, as etcdbench takes it. */
   endpoint: string;
-  /** The last lines the process printed, for a failure message. */
-  output: string;
+  /** Its stdout and stderr, for a failure message. */
+  logFile: string;
 }
 
 export interface Cluster {
@@ -57,15 +57,15 @@ export async function startCluster(label: string, command: string[], size = 3): 
       `--initial-cluster-token=bench-${label}`,
       '--initial-cluster-state=new',
     ];
-    // Its own process group, so a stop also reaches anything it started.
-    const proc = spawn(command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const member: ClusterMember = { name: s.name, proc, endpoint: `127.0.0.1:${s.client}`, output: '' };
-    const keep = (b: Buffer): void => {
-      member.output = (member.output + b.toString()).slice(-4000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    cluster.members.push(member);
+    // Its own process group, so a stop also reaches anything it started. Output goes to a
+    // file, not a pipe: this process blocks in execFileSync while etcdbench runs, and a pipe
+    // nobody drains fills up and then blocks the member's logger -- real etcd then stops
+    // answering linearizable reads and even Status (its log writes hold a lock).
+    const logFile = join(root, `${s.name}.log`);
+    const out = openSync(logFile, 'a');
+    const proc = spawn(command[0]!, args, { stdio: ['ignore', out, out], detached: true });
+    closeSync(out);
+    cluster.members.push({ name: s.name, proc, endpoint: `127.0.0.1:${s.client}`, logFile });
   }
   try {
     await Promise.race([
@@ -73,7 +73,7 @@ export async function startCluster(label: string, command: string[], size = 3): 
       ...cluster.members.map((m) => exitedEarly(m)),
     ]);
   } catch (err) {
-    const tails = cluster.members.map((m) => `${m.name}: ${lastLine(m.output)}`).join(' / ');
+    const tails = cluster.members.map((m) => `${m.name}: ${lastLine(m.logFile)}`).join(' / ');
     await stopCluster(cluster);
     throw new Error(`${(err as Error).message} (${tails})`);
   }
@@ -83,11 +83,17 @@ export async function startCluster(label: string, command: string[], size = 3): 
 /** Rejects when the member exits (a start-up failure: no point waiting for its /health). */
 async function exitedEarly(m: ClusterMember): Promise<never> {
   await exited(m.proc);
-  await sleep(100); // let its last output arrive
+  await sleep(100); // let its last words reach the log file
   throw new Error(`${m.name} exited (code ${m.proc.exitCode ?? m.proc.signalCode})`);
 }
 
-function lastLine(text: string): string {
+function lastLine(file: string): string {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no log yet
+  }
   const lines = text.trim().split('\n');
   return (lines[lines.length - 1] ?? '').slice(0, 200);
 }
