@@ -3,7 +3,6 @@
 // ranges the fast paths accept are handled here; callers check `fits*` first
 // and fall back to the generated codec for anything else.
 
-const TWO_POW_28 = 0x10000000;
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 const TWO_POW_64 = 1n << 64n;
 
@@ -17,19 +16,8 @@ export function fitsVarint64(v: bigint): boolean {
   return v >= 0n && v < TWO_POW_64;
 }
 
-export function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x200000) return 3;
-  if (n < TWO_POW_28) return 4;
-  let size = 4;
-  let rest = Math.floor(n / TWO_POW_28);
-  while (rest > 0) {
-    size++;
-    rest = Math.floor(rest / 128);
-  }
-  return size;
-}
+/** Varint sizes: the same arithmetic as the peer codec's, kept in one place. */
+export { uintSize as varintSize } from '../peer/wire/gogo-wire.js';
 
 export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   let v = n;
@@ -46,13 +34,7 @@ export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
-export function varint64Size(v: bigint): number {
-  if (v <= MAX_SAFE_BIG) return varintSize(Number(v));
-  // Above 2^53 the value has at least 54 bits: the high word alone decides the size.
-  const hi = Number(v >> 32n);
-  const bits = 64 - Math.clz32(hi);
-  return Math.ceil(bits / 7);
-}
+export { u64Size as varint64Size } from '../peer/wire/gogo-wire.js';
 
 /** Above 2^53: two 32-bit halves, so the loop does no BigInt arithmetic (it showed in profiles). */
 export function writeVarint64(buf: Uint8Array, pos: number, v: bigint): number {
@@ -69,9 +51,7 @@ export function writeVarint64(buf: Uint8Array, pos: number, v: bigint): number {
 }
 
 /** Size of a length-delimited field's body prefix plus body (the tag is counted by the caller). */
-export function delimitedSize(bodyBytes: number): number {
-  return varintSize(bodyBytes) + bodyBytes;
-}
+export { delimitedSize } from '../peer/wire/gogo-wire.js';
 
 /**
  * Reads a varint at `pos` as a non-negative safe integer. Returns the value and the next
