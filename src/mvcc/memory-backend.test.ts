@@ -68,9 +68,19 @@ function viewDump(v: BackendReadView): string {
   return JSON.stringify(parts);
 }
 
+/** True once the store's scheduled compaction has finished (its meta marks agree). */
+function compactionDone(store: MvccStore): boolean {
+  const v = store.exportView();
+  const done = v.metaValue('scheduledCompactRev') === v.metaValue('finishedCompactRev');
+  v.close();
+  return done;
+}
+
 /** Waits for background compactions (they finish on their own; the store has no public hook). */
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise<void>((r) => setImmediate(r));
+const settle = async (...stores: MvccStore[]) => {
+  for (let i = 0; i < 5 || (i < 10_000 && !stores.every(compactionDone)); i++) {
+    await new Promise<void>((r) => setImmediate(r));
+  }
 };
 
 describe('MemoryBackend', () => {
@@ -79,7 +89,7 @@ describe('MemoryBackend', () => {
     const mem = MvccStore.openOn(new MemoryBackend({ batchLimit: 37 }), { compactionBatchLimit: 20 });
     apply(lmdb.store, 1, 400);
     apply(mem, 1, 400);
-    await settle();
+    await settle(mem, lmdb.store);
     assert.deepEqual(digest(mem), digest(lmdb.store));
     assert.deepEqual(mem.readEvents(100, 300), lmdb.store.readEvents(100, 300));
     assert.equal(viewDump(mem.exportView()), viewDump(lmdb.store.exportView()));
