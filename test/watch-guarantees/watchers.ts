@@ -112,6 +112,12 @@ interface Slot {
   pending: Live[];
   byId: Map<number, Live>;
   frags: Map<number, WatchResponse[]>;
+  /**
+   * Ids whose compaction cancel crossed the client's own cancel on the wire. etcd keeps a
+   * compacted watcher's id until the client cancels it, so that cancel still gets one
+   * `canceled` answer (etcd 3.4's recvLoop answers every successful Cancel).
+   */
+  crossedCancels: Set<number>;
 }
 
 export interface StreamEnd {
@@ -177,6 +183,7 @@ export class WatchManager {
           pending: [],
           byId: new Map(),
           frags: new Map(),
+          crossedCancels: new Set(),
         });
       }
     });
@@ -366,6 +373,15 @@ export class WatchManager {
       return;
     }
     const w = slot.byId.get(r.watchId);
+    if (
+      w === undefined &&
+      r.canceled &&
+      r.events.length === 0 &&
+      !r.fragment &&
+      slot.crossedCancels.delete(r.watchId)
+    ) {
+      return;
+    }
     if (w === undefined || w.inc === undefined) {
       this.protocol.push(
         `${slot.label}: response for unknown watch id ${r.watchId} (${r.events.length} events, canceled ${r.canceled})`,
@@ -402,6 +418,7 @@ export class WatchManager {
       inc.end = r.compactRevision > 0 ? 'compacted' : 'canceled';
       inc.endAt = at;
       slot.byId.delete(r.watchId);
+      if (r.compactRevision > 0 && inc.cancelSentAt !== undefined) slot.crossedCancels.add(r.watchId);
       w.inc = undefined;
       w.done = true;
       if (r.compactRevision > 0 && this.replacements < MAX_REPLACEMENTS) {
@@ -450,6 +467,7 @@ export class WatchManager {
     }
     slot.pending = [];
     slot.byId.clear();
+    slot.crossedCancels.clear();
     slot.frags.clear();
     if (this.fatal !== undefined || this.closed) return;
     void this.reopen(slot);
