@@ -10,7 +10,7 @@ import { VoteResult } from './quorum.js';
 import { ReadOnly } from './read-only.js';
 import { stepCandidate } from './step-candidate.js';
 import { stepFollower } from './step-follower.js';
-import { bcastAppend, stepLeader } from './step-leader.js';
+import { bcastAppend, broadcastCommit, stepLeader } from './step-leader.js';
 import { checkTerm, handleVoteRequest } from './term-and-votes.js';
 import { ProgressTracker } from './tracker.js';
 import {
@@ -40,6 +40,9 @@ export class Raft {
   readonly log: RaftLog;
   readonly tracker: ProgressTracker;
   readonly cfg: RaftConfig;
+  /** The last entry the application reported durable (see persisted()). */
+  private persistedIndex = 0;
+  private persistedTerm = 0;
   msgs: Message[] = [];
   readStates: ReadState[] = [];
   readOnly = new ReadOnly();
@@ -63,6 +66,9 @@ export class Raft {
     const { hardState, confState } = cfg.storage.initialState();
     this.tracker.reset(confState, this.log.lastIndex() + 1);
     this.loadHardState(hardState);
+    // What the storage holds at start is durable by definition.
+    this.persistedIndex = this.log.lastIndex();
+    this.persistedTerm = this.log.lastTerm();
     // Everything up to the storage's snapshot counts as applied whatever the application says.
     if (cfg.applied > this.log.applied) this.log.appliedTo(cfg.applied);
     this.replayAppliedConfChanges();
@@ -171,7 +177,8 @@ export class Raft {
     this.abortLeaderTransfer();
     this.tracker.resetVotes();
     const last = this.log.lastIndex();
-    for (const [id, pr] of this.tracker.progress) pr.restart(id === this.id ? last : 0, last + 1);
+    const own = this.ownDurableIndex();
+    for (const [id, pr] of this.tracker.progress) pr.restart(id === this.id ? own : 0, last + 1);
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly();
@@ -353,11 +360,44 @@ export class Raft {
       e.term = this.term;
       e.index = last + 1 + i;
     });
-    const newLast = this.log.append(ents);
-    // The leader's own copy counts towards the quorum once the application persists it;
-    // like etcd we count it at once, since the Ready contract persists before messages are sent.
-    this.tracker.progress.get(this.id)?.maybeUpdate(newLast);
+    this.log.append(ents);
+    // The leader's own copy counts towards the quorum as far as it is durable (at once
+    // unless selfAckOnPersist: then the Ready contract persists before messages are sent).
+    this.tracker.progress.get(this.id)?.maybeUpdate(this.ownDurableIndex());
     this.maybeCommit();
+    return true;
+  }
+
+  /**
+   * How far our own log counts towards the quorum: all of it, unless selfAckOnPersist
+   * holds it to what the application reported durable (only with other voters: a lone
+   * voter's commit needs nobody else, and the application applies after its own save).
+   */
+  ownDurableIndex(): number {
+    const last = this.log.lastIndex();
+    if (this.cfg.selfAckOnPersist !== true || this.tracker.voters.size <= 1) return last;
+    if (!this.log.matchTerm(this.persistedIndex, this.persistedTerm)) {
+      // Our log was cut back below what was persisted; what replaced it is not durable yet.
+      return Math.min(this.log.committed, last);
+    }
+    return Math.min(this.persistedIndex, last);
+  }
+
+  /**
+   * The application has made our log durable up to (index, term). The leader may now
+   * count itself for those entries: a commit that moves is broadcast, as after an ack.
+   */
+  persisted(index: number, term: number): boolean {
+    if (!this.log.matchTerm(index, term)) return false;
+    if (index < this.persistedIndex && this.log.matchTerm(this.persistedIndex, this.persistedTerm))
+      return false;
+    this.persistedIndex = index;
+    this.persistedTerm = term;
+    if (this.state !== StateType.Leader) return false;
+    const pr = this.tracker.progress.get(this.id);
+    if (pr === undefined || !pr.maybeUpdate(this.ownDurableIndex())) return false;
+    if (!this.maybeCommit()) return false;
+    broadcastCommit(this);
     return true;
   }
 
@@ -417,6 +457,9 @@ export class Raft {
     }
     if (this.leadTransferee !== NONE && !this.tracker.isVoter(this.leadTransferee))
       this.abortLeaderTransfer();
+    // Going from a lone voter to several, our own count falls back to what is durable.
+    const own = this.tracker.progress.get(this.id);
+    if (own !== undefined && own.match > this.ownDurableIndex()) own.match = this.ownDurableIndex();
     // A smaller quorum may commit more; new members need their first probe.
     if (this.maybeCommit()) bcastAppend(this);
     else bcastAppend(this, false);

@@ -115,6 +115,14 @@ export class RawNode {
     this.raft.step(newMessage({ type: MessageType.SnapStatus, from: id, reject: !ok }));
   }
 
+  /**
+   * The application's write of the log up to (index, term) is durable (needed with
+   * selfAckOnPersist, harmless without). May move the leader's commit index: check hasReady.
+   */
+  persisted(index: number, term: number): void {
+    this.raft.persisted(index, term);
+  }
+
   hasReady(): boolean {
     const r = this.raft;
     if (!softStateEqual(r.softState(), this.prevSoftState)) return true;

@@ -267,6 +267,12 @@ function confirmReadIndex(r: Raft, m: Message): void {
   bcastHeartbeatWithCtx(r, ctx);
 }
 
+/** The leader's commit index moved outside an append response (its own durable write): tell everyone. */
+export function broadcastCommit(r: Raft): void {
+  releasePendingReadIndexMessages(r);
+  bcastAppend(r);
+}
+
 function releasePendingReadIndexMessages(r: Raft): void {
   if (r.pendingReadIndexMessages.length === 0 || !r.committedEntryInCurrentTerm()) return;
   const pending = r.pendingReadIndexMessages;

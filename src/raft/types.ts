@@ -216,6 +216,14 @@ export interface RaftConfig {
   maxUncommittedEntriesSize: number;
   checkQuorum: boolean;
   preVote: boolean;
+  /**
+   * With other voters present, the leader counts its own log towards the commit quorum only
+   * once the application reports it durable (`RawNode.persisted`). The application may then
+   * send appends before its own write has finished (the leader's disk write runs beside the
+   * followers') without ever committing an entry that fewer than a quorum have on disk --
+   * etcd 3.4 counts the leader at once and can, after a leader crash, lose such an entry.
+   */
+  selfAckOnPersist?: boolean;
   readOnlyOption: ReadOnlyOption;
   /** Injected randomness in [0, 1): the only source of nondeterminism in the core. */
   random: () => number;

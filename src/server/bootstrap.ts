@@ -19,7 +19,6 @@ import {
   type ConfChange,
   ConfChangeType,
   type ConfState,
-  type HardState,
   ReadOnlyOption,
   type Snapshot,
 } from '../raft/types.js';
@@ -44,6 +43,8 @@ export interface StorageIo {
   storeExists(path: string): Promise<boolean>;
   /** Converts a data dir another program wrote (etcd 3.4's) before it is opened; real disks only. */
   convertForeignDataDir?(layout: DataLayout, log: Logger): Promise<unknown>;
+  /** WAL segment size (default 64 MiB); the simulator uses small ones so a restart does not read 64 MiB. */
+  walSegmentBytes?: number;
 }
 
 export const realStorageIo: StorageIo = {
@@ -83,6 +84,10 @@ export interface BootedStorage {
 const MAX_SIZE_PER_MSG = 1024 * 1024;
 const MAX_INFLIGHT_MSGS = 4096 / 8;
 
+function walSize(io: StorageIo): { segmentBytes?: number } {
+  return io.walSegmentBytes === undefined ? {} : { segmentBytes: io.walSegmentBytes };
+}
+
 function walLogger(log: Logger): WalLogger {
   return (level, msg, fields) => log[level](msg, fields as Record<string, string>);
 }
@@ -108,6 +113,8 @@ function makeNode(
     checkQuorum: true,
     preVote: cfg.preVote,
     readOnlyOption: ReadOnlyOption.Safe,
+    // The ready loop sends the leader's appends before its own WAL write (raft-loop.ts).
+    selfAckOnPersist: true,
     random,
   });
 }
@@ -176,6 +183,7 @@ async function freshStart(
   const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog, {
     fs: io.fs,
     clock: io.clock,
+    ...walSize(io),
   });
   const backend = await io.openStore(layout.dbPath);
   const storage = new MemoryStorage();
@@ -245,6 +253,7 @@ async function joinExisting(
   const wal = await Wal.create(layout.walDir, encodeWalMetadata({ memberId: me.id, clusterId }), wlog, {
     fs: io.fs,
     clock: io.clock,
+    ...walSize(io),
   });
   const backend = await io.openStore(layout.dbPath);
   const storage = new MemoryStorage();
@@ -320,7 +329,7 @@ async function restart(
     snap === undefined ? { index: 0, term: 0 } : { index: snap.metadata.index, term: snap.metadata.term };
   let opened: Awaited<ReturnType<typeof Wal.open>>;
   try {
-    opened = await Wal.open(layout.walDir, from, wlog, { fs: io.fs, clock: io.clock });
+    opened = await Wal.open(layout.walDir, from, wlog, { fs: io.fs, clock: io.clock, ...walSize(io) });
   } catch (err) {
     throw new StartupError(`cannot open WAL in ${layout.walDir}: ${(err as Error).message}`);
   }
@@ -332,7 +341,11 @@ async function restart(
   storage.setHardState(replay.hardState);
   if (replay.entries.length > 0) storage.append(replay.entries);
   const backend = await openBackend(layout.dbPath, io);
-  checkBackendFits(backend, replay.hardState, snap, layout.dbPath);
+  checkBackendFits(backend, storage.lastIndex(), snap, layout.dbPath);
+  // The ready loop does not write commit-only hard states (raft-loop.ts): what the backend
+  // applied was committed, so the commit index starts at least there.
+  const ci = backend.consistentIndex();
+  if (ci > replay.hardState.commit) storage.setHardState({ ...replay.hardState, commit: ci });
   const appliedIndex = snap?.metadata.index ?? 0;
   const node = makeNode(cfg, meta.memberId, storage, appliedIndex, io.random);
   const emptyLog = snap === undefined && replay.entries.length === 0 && replay.hardState.term === 0;
@@ -398,7 +411,12 @@ async function openBackend(path: string, io: StorageIo): Promise<MvccStore> {
   }
 }
 
-function checkBackendFits(backend: MvccStore, hs: HardState, snap: Snapshot | undefined, path: string): void {
+function checkBackendFits(
+  backend: MvccStore,
+  walLast: number,
+  snap: Snapshot | undefined,
+  path: string,
+): void {
   const ci = backend.consistentIndex();
   const snapIndex = snap?.metadata.index ?? 0;
   if (ci < snapIndex) {
@@ -407,10 +425,10 @@ function checkBackendFits(backend: MvccStore, hs: HardState, snap: Snapshot | un
       `backend ${path} has applied index ${ci} but the raft snapshot is at ${snapIndex}: the backend is older than this data dir's snapshot`,
     );
   }
-  const durable = Math.max(hs.commit, snapIndex);
+  const durable = Math.max(walLast, snapIndex);
   if (ci > durable) {
     throw new StartupError(
-      `backend ${path} has applied index ${ci} beyond the WAL's commit index ${durable}: the backend belongs to another data dir or the WAL lost data`,
+      `backend ${path} has applied index ${ci} beyond the WAL's last index ${durable}: the backend belongs to another data dir or the WAL lost data`,
     );
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nopLogger } from '../log/index.js';
 import type { MemoryStorage, RawNode } from '../raft/index.js';
-import { type Entry, EntryType, MessageType, type Ready } from '../raft/types.js';
+import { type Entry, EntryType, type Message, MessageType, type Ready } from '../raft/types.js';
 import { realClock } from '../runtime/clock.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import type { Applier } from './applier.js';
@@ -40,6 +40,7 @@ test('a Ready is persisted before its messages go out and its entries are applie
     hasReady: () => readies.length > 0,
     ready: () => readies.shift() as Ready,
     advance: (rd: Ready) => events.push(`advance ${rd.entries[0]?.index}`),
+    persisted: (i: number) => events.push(`persisted ${i}`),
     tick: () => undefined,
   } as unknown as RawNode;
   // Like the real WAL: saves queue and complete in call order.
@@ -119,6 +120,7 @@ test('a Ready is persisted before its messages go out and its entries are applie
     assert.ok(at(`append ${i}`) < at(`advance ${i}`), 'entries reach the in-memory log before advance');
     assert.ok(at(`saved ${i}`) < at(`send ${i}`), `messages of Ready ${i} left before its save`);
     assert.ok(at(`saved ${i}`) < at(`apply ${i}`), `Ready ${i} applied before its save`);
+    assert.ok(at(`saved ${i}`) < at(`persisted ${i}`), `Ready ${i} reported durable before its save`);
   }
   assert.ok(at('apply 1') < at('apply 2'), 'applied in order');
   assert.ok(at('send 1') < at('send 2'), 'sent in order');
@@ -128,15 +130,90 @@ test('a Ready is persisted before its messages go out and its entries are applie
   );
 });
 
+test('once term and vote are durable, appends go out before the save, other messages after it; a commit-only Ready writes nothing', async () => {
+  const msg = (type: MessageType, commit: number) => ({
+    type,
+    to: 2n,
+    from: 1n,
+    term: 2,
+    logTerm: 2,
+    index: 0,
+    entries: [],
+    commit,
+    reject: false,
+    rejectHint: 0,
+  });
+  const first: Ready = {
+    hardState: { term: 2, vote: 1n, commit: 0 },
+    entries: [entry(1)],
+    committedEntries: [],
+    messages: [msg(MessageType.App, 0)],
+    readStates: [],
+    mustSync: true,
+  };
+  // What raft has next once the first Ready is durable: an append (same term and vote),
+  // then only a higher commit index.
+  const later: Ready[] = [
+    {
+      hardState: { term: 2, vote: 1n, commit: 1 },
+      entries: [entry(2)],
+      committedEntries: [entry(1)],
+      messages: [msg(MessageType.App, 1), msg(MessageType.ReadIndexResp, 1)],
+      readStates: [],
+      mustSync: true,
+    },
+    {
+      hardState: { term: 2, vote: 1n, commit: 2 },
+      entries: [],
+      committedEntries: [entry(2)],
+      messages: [],
+      readStates: [],
+      mustSync: false,
+    },
+  ];
+  const readies: Ready[] = [first];
+  const { loop, events, fatal, sent } = scriptedLoop(readies);
+  const node = (loop as unknown as { o: { node: { persisted: (i: number) => void } } }).o.node;
+  const persisted = node.persisted;
+  node.persisted = (i: number) => {
+    persisted(i);
+    if (i === 1) readies.push(later.shift() as Ready);
+    if (i === 2) readies.push(later.shift() as Ready);
+    loop.wake();
+  };
+  loop.wake();
+  for (let i = 0; i < 200 && !events.includes('apply 2'); i++) await new Promise((r) => setTimeout(r, 5));
+  await loop.stop();
+  assert.deepEqual(fatal, []);
+  const at = (e: string): number => {
+    const i = events.indexOf(e);
+    assert.ok(i >= 0, `missing event ${e} in ${events.join(', ')}`);
+    return i;
+  };
+  assert.ok(at('saved 1') < at('send App 0'), 'the Ready that set term and vote sent before its save');
+  assert.ok(at('send App 1') < at('saved 2'), 'the append did not go out ahead of the save');
+  assert.ok(at('saved 2') < at('send ReadIndexResp 1'), 'a read-index answer went out ahead of the save');
+  assert.ok(at('saved 2') < at('persisted 2'));
+  assert.ok(at('saved 2') < at('apply 2'), 'applied before the entry was durable');
+  assert.equal(
+    events.filter((e) => e.startsWith('save ')).length,
+    2,
+    `a commit-only Ready was written: ${events}`,
+  );
+  assert.equal(sent.length, 3);
+});
+
 /** A loop over scripted Readys with recording fakes; `saveDelayMs` per save, `failSave` rejects that index. */
 function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
   const events: string[] = [];
   const fatal: Error[] = [];
+  const sent: Message[] = [];
   let lastSave: Promise<void> = Promise.resolve();
   const node = {
     hasReady: () => readies.length > 0,
     ready: () => readies.shift() as Ready,
     advance: (rd: Ready) => events.push(`advance ${rd.entries[0]?.index ?? 'snap'}`),
+    persisted: (i: number) => events.push(`persisted ${i}`),
     tick: () => undefined,
   } as unknown as RawNode;
   const wal: WalLog = {
@@ -186,7 +263,15 @@ function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
     appliedWaiters: new AppliedIndexWaiters(10, 0),
     backend: {} as KvBackend,
     membership: {} as Membership,
-    transport: { send: () => undefined },
+    transport: {
+      send: (ms) => {
+        for (const m of ms) {
+          const name = Object.entries(MessageType).find(([, v]) => v === m.type)?.[0];
+          events.push(`send ${name} ${m.commit}`);
+          sent.push(m);
+        }
+      },
+    },
     log: nopLogger(),
     tickMs: 1000,
     snapshotCount: 1000,
@@ -198,7 +283,7 @@ function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
     clock: realClock,
     onFatal: (err) => fatal.push(err),
   });
-  return { loop, events, fatal };
+  return { loop, events, fatal, sent };
 }
 
 function plainReady(i: number): Ready {

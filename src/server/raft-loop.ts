@@ -14,10 +14,28 @@
 // fdatasync among all saves queued behind the one in flight (group commit).
 // A Ready carrying a snapshot is a barrier: it waits for every earlier stage
 // and nothing after it starts until it is done.
+//
+// Two exceptions make a put cost one disk write per member in parallel rather than
+// two in series (as etcd's leader writes to its followers while its fdatasync runs):
+// - the leader's appends and heartbeats go out when the Ready is taken, before its own
+//   save, unless a save that changes term or vote is still on its way (a message must
+//   never carry a term the sender could forget). The raft core counts the leader's own
+//   copy towards the commit quorum only once the stage reports it durable
+//   (selfAckOnPersist), so an entry is never committed on fewer than a quorum of disks;
+// - a Ready whose only durable news is a higher commit index writes nothing: the commit
+//   index is volatile in raft (a restart learns it again), and its next save with
+//   entries carries it anyway. Applying such a Ready still waits for every earlier save.
 
 import type { Logger } from '../log/types.js';
 import type { MemoryStorage, RawNode } from '../raft/index.js';
-import type { HardState, Message, Ready, Snapshot, SoftState } from '../raft/types.js';
+import {
+  type HardState,
+  type Message,
+  MessageType,
+  type Ready,
+  type Snapshot,
+  type SoftState,
+} from '../raft/types.js';
 import type { Clock, Timer } from '../runtime/clock.js';
 import type { AppliedIndexWaiters } from './applied-wait.js';
 import type { Applier } from './applier.js';
@@ -81,6 +99,13 @@ export class RaftLoop {
   private reads: ReadIndexBatcher | undefined;
   /** Settles when the stage of the newest Ready taken has finished (stages finish in order). */
   private tail: Promise<void> = Promise.resolve();
+  /** Stages not yet finished whose save changes term or vote: no message may run ahead of them. */
+  private termVoteInFlight = 0;
+  /** Term and vote of the newest hard state taken. */
+  private takenTerm = 0;
+  private takenVote = 0n;
+  /** The newest hard state taken whose commit index no save has carried yet. */
+  private unsavedHardState: HardState | undefined;
 
   constructor(private readonly o: RaftLoopOptions) {
     this.snapshotIndex = o.snapshotIndex;
@@ -160,16 +185,55 @@ export class RaftLoop {
   /** Queues the WAL save now; the rest of the Ready waits in a stage for that save. */
   private take(rd: Ready): void {
     const o = this.o;
-    const saved =
-      rd.hardState !== undefined || rd.entries.length > 0
-        ? o.wal.save(rd.hardState, rd.entries, rd.mustSync)
-        : undefined;
+    const changesTermVote = rd.hardState !== undefined && this.changesTermOrVote(rd.hardState);
+    if (changesTermVote) this.termVoteInFlight++;
+    const early = this.termVoteInFlight === 0 ? this.sendAheadOfSave(rd) : undefined;
+    const saved = this.save(rd);
     if (rd.entries.length > 0) o.storage.append(rd.entries);
     if (rd.hardState !== undefined) o.storage.setHardState(rd.hardState);
     o.node.advance(rd);
+    const last = rd.entries.at(-1);
     // Promise.all attaches to `saved` at once, so a failed save is never an unhandled rejection.
     const ready = saved === undefined ? this.tail : Promise.all([this.tail, saved]);
-    this.queueStage(ready, () => this.finishReady(rd));
+    this.queueStage(ready, () => {
+      if (changesTermVote) this.termVoteInFlight--;
+      // Our copy is durable: the leader may count itself (and commit) for these entries.
+      if (last !== undefined) o.node.persisted(last.index, last.term);
+      this.finishReady(rd, early);
+    });
+  }
+
+  private changesTermOrVote(hs: HardState): boolean {
+    const changed = hs.term !== this.takenTerm || hs.vote !== this.takenVote;
+    this.takenTerm = hs.term;
+    this.takenVote = hs.vote;
+    return changed;
+  }
+
+  /** The Ready's WAL write, if it has anything durable to say (see the header on commit-only Readys). */
+  private save(rd: Ready): Promise<void> | undefined {
+    if (rd.hardState !== undefined) this.unsavedHardState = rd.hardState;
+    if (rd.entries.length === 0 && !rd.mustSync) return undefined;
+    const hs = this.unsavedHardState;
+    this.unsavedHardState = undefined;
+    return this.o.wal.save(hs, rd.entries, rd.mustSync);
+  }
+
+  /**
+   * Sends the leader's appends and heartbeats now; returns the messages left for the stage.
+   * Safe before our own save: they promise nothing about our disk (see selfAckOnPersist).
+   */
+  private sendAheadOfSave(rd: Ready): Message[] | undefined {
+    if (rd.messages.length === 0) return undefined;
+    const now: Message[] = [];
+    const later: Message[] = [];
+    for (const m of rd.messages) {
+      if (m.type === MessageType.App || m.type === MessageType.Heartbeat) now.push(m);
+      else later.push(m);
+    }
+    if (now.length === 0) return undefined;
+    this.o.transport.send(now);
+    return later;
   }
 
   /** A snapshot Ready: everything before it finishes, then it is handled in full, then the loop goes on. */
@@ -206,12 +270,12 @@ export class RaftLoop {
   }
 
   /** What may only happen once the Ready's save is durable, in Ready order. */
-  private finishReady(rd: Ready): void {
+  private finishReady(rd: Ready, remaining: Message[] = rd.messages): void {
     const o = this.o;
     if (rd.hardState !== undefined) o.onHardState(rd.hardState);
     if (rd.softState !== undefined) o.onSoftState(rd.softState);
-    // Only now may messages go out: they can promise what was just persisted.
-    if (rd.messages.length > 0) o.transport.send(rd.messages);
+    // Only now may the other messages go out: they can promise what was just persisted.
+    if (remaining.length > 0) o.transport.send(remaining);
     if (rd.committedEntries.length > 0) {
       o.applier.applyEntries(rd.committedEntries);
       o.appliedWaiters.advance(o.applier.appliedIndex);
@@ -223,6 +287,10 @@ export class RaftLoop {
   private async handleReadyInOrder(rd: Ready): Promise<void> {
     const o = this.o;
     if (rd.snapshot !== undefined) await this.persistIncomingSnapshot(rd.snapshot);
+    if (rd.hardState !== undefined) {
+      this.unsavedHardState = undefined;
+      this.changesTermOrVote(rd.hardState);
+    }
     if (rd.hardState !== undefined || rd.entries.length > 0) {
       await o.wal.save(rd.hardState, rd.entries, rd.mustSync);
     }
@@ -233,6 +301,8 @@ export class RaftLoop {
     if (rd.hardState !== undefined) o.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) o.storage.append(rd.entries);
     o.node.advance(rd);
+    const last = rd.entries.at(-1);
+    if (last !== undefined) o.node.persisted(last.index, last.term);
     this.finishReady(rd);
   }
 

@@ -73,7 +73,7 @@ describe('refusing data dirs that do not fit', () => {
     const code = await b.waitExit(15_000);
     assert.notEqual(code, undefined, 'the member kept running');
     assert.notEqual(code, 0);
-    assert.match(b.output, /beyond the WAL's commit index/);
+    assert.match(b.output, /beyond the WAL's last index/);
     assert.equal(digestTree(join(dir, 'b')), before);
   });
 

@@ -10,6 +10,7 @@ import {
   EntryType,
   MemoryStorage,
   type Message,
+  MessageType,
   type NodeId,
   ProposalDroppedError,
   type RaftConfig,
@@ -63,6 +64,11 @@ export interface NodeOptions {
   /** Entries kept below the snapshot point so slightly lagging followers avoid a snapshot. */
   compactKeep: number;
   payloadBytes: number;
+  /**
+   * The leader's appends and heartbeats go out when the Ready is taken, before its own
+   * fsync (as the server's ready loop does), with selfAckOnPersist in the core.
+   */
+  leaderSendsEarly: boolean;
 }
 
 const MAX_INBOX = 4096;
@@ -87,6 +93,11 @@ export class SimNode {
   state: StateType = StateType.Follower;
   leader: NodeId = 0n;
   private persisting: Ready | undefined;
+  /** Messages of the Ready in flight already sent ahead of its fsync (leaderSendsEarly). */
+  private sentEarly: Set<Message> | undefined;
+  /** Term and vote on disk: nothing may be sent early while a change of them is unsynced. */
+  private durableTerm = 0;
+  private durableVote: NodeId = 0n;
   private inbox: Input[] = [];
   /** Writes whose client waits for the apply; insertion order is age, so the oldest is evicted first. */
   private waitingWrites = new Set<number>();
@@ -118,6 +129,7 @@ export class SimNode {
       storage: this.storage,
       applied: snap.metadata.index,
       random: () => this.rng.next(),
+      selfAckOnPersist: this.opts.leaderSendsEarly,
     });
     const fresh = this.storage.lastIndex() === 0 && snap.metadata.index === 0;
     if (fresh && this.founders !== undefined) {
@@ -126,6 +138,9 @@ export class SimNode {
       );
     }
     this.term = this.storage.initialState().hardState.term;
+    this.durableTerm = this.term;
+    this.durableVote = this.storage.initialState().hardState.vote;
+    this.sentEarly = undefined;
     this.state = StateType.Follower;
     this.leader = 0n;
     this.alive = true;
@@ -220,10 +235,16 @@ export class SimNode {
     this.persist(rd);
     if (this.host.tracing) this.host.trace(`n${this.id} fsync done${describeReady(rd)}`);
     this.host.onPersisted(this, rd);
-    if (this.opts.sabotage !== 'sendBeforePersist') for (const m of rd.messages) this.host.send(this, m);
+    const sentEarly = this.sentEarly;
+    this.sentEarly = undefined;
+    if (this.opts.sabotage !== 'sendBeforePersist') {
+      for (const m of rd.messages) if (sentEarly?.has(m) !== true) this.host.send(this, m);
+    }
     this.applyAll(rd.committedEntries);
     this.noteReadStates(rd);
     this.raft!.advance(rd);
+    const last = rd.entries.at(-1);
+    if (last !== undefined) this.raft!.persisted(last.index, last.term);
     this.persisting = undefined;
     this.serveReads();
     this.maybeCompact();
@@ -279,7 +300,18 @@ export class SimNode {
     this.persisting = rd;
     this.host.onReady(this, rd);
     if (this.opts.sabotage === 'sendBeforePersist') for (const m of rd.messages) this.host.send(this, m);
+    else if (this.opts.leaderSendsEarly) this.sendEarly(rd);
     this.host.schedulePersist(this, this.incarnation, rd);
+  }
+
+  /** Appends and heartbeats ahead of the fsync, unless this Ready changes term or vote. */
+  private sendEarly(rd: Ready): void {
+    const hs = rd.hardState;
+    if (hs !== undefined && (hs.term !== this.durableTerm || hs.vote !== this.durableVote)) return;
+    const early = rd.messages.filter((m) => m.type === MessageType.App || m.type === MessageType.Heartbeat);
+    if (early.length === 0) return;
+    this.sentEarly = new Set(early);
+    for (const m of early) this.host.send(this, m);
   }
 
   private persist(rd: Ready): void {
@@ -290,6 +322,8 @@ export class SimNode {
     }
     this.storage.append(rd.entries);
     if (rd.hardState === undefined) return;
+    this.durableTerm = rd.hardState.term;
+    this.durableVote = rd.hardState.vote;
     const forget = this.opts.sabotage === 'forgetVote';
     this.storage.setHardState(forget ? { ...rd.hardState, vote: 0n } : rd.hardState);
   }

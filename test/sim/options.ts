@@ -40,7 +40,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
   const electionTick = rng.pick([10, 10, 15]);
   const checkQuorum = rng.chance(0.7);
   const preVote = rng.chance(0.7);
-  return {
+  const o: SimOptions = {
     seed,
     nodes,
     tuning: {
@@ -60,6 +60,7 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
       compactEvery: rng.pick([8, 20, 50, 1000]),
       compactKeep: rng.pick([0, 2, 10]),
       payloadBytes: rng.pick([5, 16, 64]),
+      leaderSendsEarly: false,
     },
     faults: {
       dropP: rng.pick([0, 0.01, 0.05, 0.15]),
@@ -76,6 +77,9 @@ export function optionsForSeed(seed: number, limits: RunLimits = DEFAULT_LIMITS)
     membership: nodes > 1 && rng.chance(0.6),
     crashes: rng.chance(0.8),
   };
+  // Drawn last, so every earlier choice of a seed stays what it was before this option existed.
+  o.node.leaderSendsEarly = rng.chance(0.5);
+  return o;
 }
 
 export function describeOptions(o: SimOptions): string {
@@ -83,7 +87,7 @@ export function describeOptions(o: SimOptions): string {
   return (
     `seed=${o.seed} nodes=${o.nodes} election=${t.electionTick} heartbeat=${t.heartbeatTick} ` +
     `preVote=${t.preVote} checkQuorum=${t.checkQuorum} maxMsg=${t.maxSizePerMsg} inflight=${t.maxInflightMsgs} ` +
-    `stepWhilePersisting=${o.node.stepWhilePersisting} compactEvery=${o.node.compactEvery} ` +
+    `stepWhilePersisting=${o.node.stepWhilePersisting} leaderSendsEarly=${o.node.leaderSendsEarly} compactEvery=${o.node.compactEvery} ` +
     `drop=${o.faults.dropP} dup=${o.faults.dupP} delayMax=${o.faults.delayMax} persistMax=${o.persistMax} ` +
     `membership=${o.membership} crashes=${o.crashes} faultTicks=${o.faultTicks}` +
     (o.node.sabotage === 'none' ? '' : ` SABOTAGE=${o.node.sabotage}`)
