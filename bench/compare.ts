@@ -19,14 +19,11 @@
 // etcd-ts/etcd (above 1 means etcd-ts uses more; one run, not a median). lease-keepalive rows are keep-alives per second.
 // A server that fails a workload (or does not start) gets a FAILED cell and
 // its error; the run goes on.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { WatchRequest, WatchResponse } from '../src/pb/etcdserverpb/rpc.js';
 import { type BenchResult, buildEtcdbench, etcdTsMain, failureText, runBench } from './lib/etcdbench.js';
-import { freePort, settledRss, sleep, waitHealthy } from './lib/proc.js';
+import { settledRss, sleep } from './lib/proc.js';
+import { type RunningMember, startMember, stopMember } from './lib/single-member.js';
 import { cells, fmt, notes, outcome } from './lib/stats.js';
 
 /** A run of etcdbench, or idle watchers opened from this process (memory per watcher). */
@@ -61,56 +58,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown argument ${a}`);
   }
   return opts;
-}
-
-interface Running {
-  proc: ChildProcess;
-  endpoint: string;
-  dataDir: string;
-}
-
-async function startServer(bin: string[], label: string): Promise<Running> {
-  const clientPort = await freePort();
-  const peerPort = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), `bench-${label}-`));
-  const client = `http://127.0.0.1:${clientPort}`;
-  const peer = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    ...bin.slice(1),
-    '--name',
-    'bench',
-    '--data-dir',
-    join(dataDir, 'data'),
-    '--listen-client-urls',
-    client,
-    '--advertise-client-urls',
-    client,
-    '--listen-peer-urls',
-    peer,
-    '--initial-advertise-peer-urls',
-    peer,
-    '--initial-cluster',
-    `bench=${peer}`,
-  ];
-  const proc = spawn(bin[0]!, args, { stdio: ['ignore', 'ignore', 'ignore'], detached: true });
-  const endpoint = `127.0.0.1:${clientPort}`;
-  const running = { proc, endpoint, dataDir };
-  try {
-    await waitHealthy(client);
-  } catch (err) {
-    stopServer(running);
-    throw err;
-  }
-  return running;
-}
-
-function stopServer(r: Running): void {
-  try {
-    if (r.proc.pid) process.kill(-r.proc.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-  rmSync(r.dataDir, { recursive: true, force: true });
 }
 
 /**
@@ -168,7 +115,7 @@ async function openIdleWatchers(endpoint: string, n: number, streams: number): P
 }
 
 /** Resident bytes one idle watcher costs a server: RSS after opening n of them, minus before, over n. */
-async function idleWatcherCost(server: Running, n: number, streams: number): Promise<number> {
+async function idleWatcherCost(server: RunningMember, n: number, streams: number): Promise<number> {
   const pid = server.proc.pid;
   if (pid === undefined) throw new Error('server has no pid');
   const before = await settledRss(pid);
@@ -259,13 +206,13 @@ function workloads(quick: boolean, idle: number | undefined): Workload[] {
 /** A server that could not be started: every workload on it fails with this reason. */
 interface Server {
   label: 'etcd' | 'etcd-ts';
-  running: Running | undefined;
+  running: RunningMember | undefined;
   startFailure: string;
 }
 
 async function start(bin: string[], label: 'etcd' | 'etcd-ts'): Promise<Server> {
   try {
-    return { label, running: await startServer(bin, label), startFailure: '' };
+    return { label, running: await startMember(bin, label), startFailure: '' };
   } catch (err) {
     return { label, running: undefined, startFailure: `did not start: ${failureText(err)}` };
   }
@@ -301,7 +248,7 @@ async function idleRow(
     } catch (err) {
       costs.push(failureText(err));
     } finally {
-      stopServer(s.running);
+      stopMember(s.running);
     }
   }
   const cell = (c: number | string): string =>
@@ -354,7 +301,7 @@ async function main(): Promise<void> {
       if (extra.length > 0) console.log(`    ${extra.join('; ')}`);
     }
   } finally {
-    for (const s of [etcd, ts]) if (s.running !== undefined) stopServer(s.running);
+    for (const s of [etcd, ts]) if (s.running !== undefined) stopMember(s.running);
   }
 }
 

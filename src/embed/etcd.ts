@@ -23,7 +23,8 @@ import {
   validateTlsFlags,
 } from '../tls/index.js';
 import { listenClients, logServing, parseListenUrl } from './client-listeners.js';
-import { createHttpHandler } from './http-handler.js';
+import { createHttpHandler, createMetricsHandler, type HttpExtras } from './http-handler.js';
+import { bindMember, instrumentStorage, memberAlarms } from './metrics.js';
 import { listenMetrics, type MetricsListener } from './metrics-listeners.js';
 
 /** The peer port's TLS when any is configured (--peer-cert-file/--peer-key-file or --peer-auto-tls). */
@@ -114,6 +115,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   const peerDial = peerTls === undefined ? undefined : createClientTls(peerTls.info, log);
   const dialTls = peerDial === undefined ? undefined : (host: string) => peerDial.options(host);
   const boot = await bootStorage(cfg, log, { timeoutMs: 10_000, ...(dialTls ? { tls: dialTls } : {}) });
+  const memberMetrics = instrumentStorage(cfg, boot);
   const server = new EtcdServer(
     cfg,
     log,
@@ -125,6 +127,8 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     },
     dialTls === undefined ? {} : { peerTls: dialTls },
   );
+  bindMember(memberMetrics, server, cfg);
+  const httpExtras: HttpExtras = { metrics: memberMetrics, alarms: memberAlarms(server) };
   // The JSON gateway calls the same services as the gRPC server (registered on both below).
   const gateway = cfg.enableGrpcGateway
     ? new JsonGateway({ maxRequestBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES })
@@ -134,14 +138,23 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
     log,
     cfg.enableV2 ? createV2Handler(server.v2, log) : undefined,
     gateway?.handle,
+    httpExtras,
   );
   const grpc = new GrpcServer({
     maxReceiveMessageBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     http2Fallback: http,
+    observeCall: memberMetrics.grpc.observe,
     ...(cfg.maxConcurrentStreams > 0 ? { maxConcurrentStreams: cfg.maxConcurrentStreams } : {}),
   });
   registerServices(grpc, server, cfg);
   if (gateway !== undefined) registerServices(gateway.services, server, cfg);
+  // etcd checks a restarted member's data against its peers before serving anything.
+  try {
+    await server.initialCorruptCheck();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
   // Peers first: a member of a multi-member cluster cannot be ready (publish
   // itself through raft) before the others can reach it.
   let peers: PeerListener[];
@@ -172,7 +185,8 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
   }
   let metrics: MetricsListener[];
   try {
-    metrics = await listenMetrics(cfg.listenMetricsUrls, http, cfg.clientTls, log);
+    const metricsHandler = createMetricsHandler(server.health, log, httpExtras);
+    metrics = await listenMetrics(cfg.listenMetricsUrls, metricsHandler, cfg.clientTls, log);
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close(true)));
     await Promise.all(peers.map((p) => p.close()));

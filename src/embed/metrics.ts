@@ -1,72 +1,83 @@
-// A small Prometheus text exposition of the member's state, under etcd's
-// metric names (the ones dashboards and kubeadm checks look at).
-import type { HealthPort } from '../server/ports.js';
+// The member's metrics, wired: a MemberMetrics per member (its own registry), the
+// observers attached to the storage it boots on (WAL syncs, backend commits, key-value
+// operations), and the member's state read at scrape time. The composition root
+// (etcd.ts) calls these; the core modules only see plain callbacks.
+import type { ActiveAlarm } from '../api/http/index.js';
+import type { ServerConfig } from '../config/types.js';
+import { effectiveQuotaBackendBytes } from '../config/types.js';
+import { ETCD_SERVER_VERSION } from '../config/version.js';
+import { countStoreOps, MemberMetrics, type MetricsSource } from '../metrics/index.js';
+import type { MvccStore } from '../mvcc/store.js';
+import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
+import type { BootedStorage } from '../server/bootstrap.js';
+import { MemberWatch } from '../server/member-watch.js';
+import type { EtcdServer } from '../server/server.js';
 
-interface Metric {
-  name: string;
-  help: string;
-  type: 'gauge' | 'counter';
-  value: number;
+export function metricsLevel(cfg: Pick<ServerConfig, 'metrics'>): 'basic' | 'extensive' {
+  return cfg.metrics === 'extensive' ? 'extensive' : 'basic';
 }
 
-function render(metrics: Metric[]): string {
-  let out = '';
-  for (const m of metrics) {
-    out += `# HELP ${m.name} ${m.help}\n# TYPE ${m.name} ${m.type}\n${m.name} ${m.value}\n`;
-  }
-  return out;
+/**
+ * Creates the member's metrics and attaches them to the storage it booted: the WAL and
+ * the backend report their syncs and commits, and `boot.backend` is replaced by a view of
+ * the same store that counts ranges, puts, deletes and txns.
+ */
+export function instrumentStorage(cfg: ServerConfig, boot: BootedStorage): MemberMetrics {
+  const metrics = new MemberMetrics({ level: metricsLevel(cfg) });
+  boot.wal.syncObserver = metrics.walSynced;
+  boot.backend.setCommitObserver(metrics.backendCommitted);
+  const raw = boot.backend;
+  boot.backend = countStoreOps(raw, metrics.storeOps);
+  rawStores.set(metrics, raw);
+  return metrics;
 }
 
-export function metricsText(member: HealthPort): string {
-  const st = member.status();
-  return render([
-    {
-      name: 'etcd_server_has_leader',
-      help: 'Whether or not a leader exists. 1 is existence, 0 is not.',
-      type: 'gauge',
-      value: st.leader !== 0n ? 1 : 0,
+/** The uncounted store, for the scrape's own reads (they must not count as client ranges). */
+const rawStores = new WeakMap<MemberMetrics, MvccStore>();
+
+const ALL_KEYS = { key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), countOnly: true };
+
+/** Reads the member's state at scrape time and follows its leader changes. */
+export function bindMember(metrics: MemberMetrics, server: EtcdServer, cfg: ServerConfig): void {
+  const store = rawStores.get(metrics);
+  const watch = server.watch instanceof MemberWatch ? server.watch : undefined;
+  const source: MetricsSource = {
+    memberId: () => server.memberId,
+    serverVersion: () => ETCD_SERVER_VERSION,
+    clusterVersion: () => majorMinor(server.health.clusterVersion()),
+    hasLeader: () => server.health.hasLeader(),
+    isLeader: () => server.health.isLeader(),
+    isLearner: () => server.health.isLearner(),
+    committedIndex: () => server.health.status().raftIndex,
+    appliedIndex: () => server.health.status().raftAppliedIndex,
+    dbSizeBytes: () => server.health.status().dbSize,
+    dbSizeInUseBytes: () => server.health.status().dbSizeInUse,
+    currentRevision: () => server.currentRevision(),
+    compactRevision: () => store?.compactedRevision() ?? -1,
+    quotaBackendBytes: () => effectiveQuotaBackendBytes(cfg),
+    keysTotal: () => store?.range(ALL_KEYS).count ?? 0,
+    watchCounts: () => {
+      const st = watch?.hub.stats();
+      return { streams: st?.streams ?? 0, watchers: st?.watchers ?? 0, unsynced: st?.unsynced ?? 0 };
     },
-    {
-      name: 'etcd_server_is_leader',
-      help: 'Whether or not this member is a leader. 1 if is, 0 otherwise.',
-      type: 'gauge',
-      value: member.isLeader() ? 1 : 0,
-    },
-    {
-      name: 'etcd_server_is_learner',
-      help: 'Whether or not this member is a learner. 1 if is, 0 otherwise.',
-      type: 'gauge',
-      value: st.isLearner ? 1 : 0,
-    },
-    {
-      name: 'etcd_server_proposals_committed_total',
-      help: 'The total number of consensus proposals committed.',
-      type: 'gauge',
-      value: st.raftIndex,
-    },
-    {
-      name: 'etcd_server_proposals_applied_total',
-      help: 'The total number of consensus proposals applied.',
-      type: 'gauge',
-      value: st.raftAppliedIndex,
-    },
-    {
-      name: 'etcd_mvcc_db_total_size_in_bytes',
-      help: 'Total size of the underlying database physically allocated in bytes.',
-      type: 'gauge',
-      value: st.dbSize,
-    },
-    {
-      name: 'etcd_mvcc_db_total_size_in_use_in_bytes',
-      help: 'Total size of the underlying database logically in use in bytes.',
-      type: 'gauge',
-      value: st.dbSizeInUse,
-    },
-    {
-      name: 'etcd_debugging_mvcc_current_revision',
-      help: 'The current revision of store.',
-      type: 'gauge',
-      value: st.header?.revision ?? 0,
-    },
-  ]);
+  };
+  metrics.bindSource(source);
+  server.state.onLeaderChange((leader) => metrics.leaderChanged(leader));
+}
+
+function majorMinor(version: string | undefined): string | undefined {
+  if (version === undefined) return undefined;
+  return version.split('.').slice(0, 2).join('.');
+}
+
+/** The member's active alarms as /health checks them (etcd's local alarm list). */
+export function memberAlarms(server: EtcdServer): () => Promise<ActiveAlarm[]> {
+  return async () => {
+    const res = await server.maintenance.alarm({
+      action: AlarmRequest_AlarmAction.GET,
+      memberID: 0n,
+      alarm: AlarmType.NONE,
+    });
+    return res.alarms.map((a) => ({ memberId: a.memberID, alarm: AlarmType[a.alarm] ?? String(a.alarm) }));
+  };
 }

@@ -47,7 +47,8 @@ export interface ExportOptions {
   onLayout?: (layout: BoltLayout) => void | Promise<void>;
 }
 
-type Entries = () => Iterable<RawEntry>;
+/** One bucket's entries in key order; may be iterated more than once. */
+export type Entries = () => Iterable<RawEntry>;
 
 /**
  * Writes `store` as an etcd 3.4 db (or, with sha256Trailer, a snapshot file) to a path, a file
@@ -75,8 +76,11 @@ export async function exportEtcdDb(
   }
 }
 
-/** The buckets' contents, each replayable. Only "key" is big; the others are read up front. */
-function etcdBuckets(view: BackendReadView, extra: EtcdDbExtra): Map<string, Entries> {
+/**
+ * The buckets' contents, each replayable. Only "key" is big; the others are read up front.
+ * Also what Maintenance.Hash is computed over (hash.ts).
+ */
+export function etcdBuckets(view: BackendReadView, extra: EtcdDbExtra): Map<string, Entries> {
   const fixed = (entries: RawEntry[]): Entries => {
     const sorted = [...entries].sort((x, y) => compareBytes(x.key, y.key));
     return () => sorted;

@@ -8,6 +8,7 @@ export {
   encodeMember,
 } from './codecs.js';
 export { type EtcdDbExtra, type ExportOptions, exportEtcdDb } from './export.js';
+export { ETCD_HASH_IGNORES, type HashIgnore, type HashOptions, hashEtcdDb } from './hash.js';
 export { type ImportedEtcdDb, importEtcdDb } from './import.js';
 export {
   copySnapshotDb,

@@ -10,6 +10,15 @@
 
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase, type TransactionFlags } from 'lmdb';
+import { DefragJournal } from './defrag-journal.js';
+import {
+  defragHooks,
+  LmdbDefragCopy,
+  openLmdbDb,
+  openLmdbRoot,
+  removeCopyFiles,
+  syncDirectoryOf,
+} from './defrag-lmdb.js';
 import { assertInvariant } from './errors.js';
 import { type BackendReadView, LmdbReadView } from './read-view.js';
 import { decodeRevision, encodeRevision, type Revision, revisionLowerBound } from './revision.js';
@@ -59,6 +68,8 @@ function encodeMeta(value: number): Buffer {
 }
 
 export class Backend implements StoreBackend {
+  /** Called with each batch commit's duration in seconds (the member's metrics); optional. */
+  commitObserver: ((seconds: number) => void) | undefined;
   private pending: PendingRecord[] = [];
   private pendingByMain = new Map<number, PendingRecord[]>();
   private pendingMeta = new Map<MetaName, number>();
@@ -74,12 +85,17 @@ export class Backend implements StoreBackend {
    * cost ~3% of the server's CPU.
    */
   private cachedSize = -1;
+  /** The online defragmentation under way: its journal of commits and, once made, its copy. */
+  /** The files are being swapped: no commit may happen. */
+  private swapping = false;
+  private defrag: { journal: DefragJournal; copy?: LmdbDefragCopy; cancelled: boolean } | undefined;
 
   private constructor(
     readonly path: string,
-    private readonly root: RootDatabase,
-    private readonly keys: Database<Buffer, Buffer>,
-    private readonly meta: Database<Buffer, Buffer>,
+    // Not readonly: a defragmentation swaps the file under the same Backend object.
+    private root: RootDatabase,
+    private keys: Database<Buffer, Buffer>,
+    private meta: Database<Buffer, Buffer>,
     private readonly opts: BackendOptions,
   ) {}
 
@@ -202,6 +218,7 @@ export class Backend implements StoreBackend {
     const records = this.pending;
     const metas = this.pendingMeta;
     const aux = [...this.pendingAux].map(([bucket, writes]) => [this.auxDb(bucket), writes] as const);
+    const started = performance.now();
     this.root.transactionSync(() => {
       for (const r of records) this.keys.putSync(encodeRevision(r.rev, r.tombstone), asBuffer(r.value));
       for (const [db, writes] of aux) {
@@ -212,6 +229,16 @@ export class Backend implements StoreBackend {
       }
       for (const [name, value] of metas) this.meta.putSync(Buffer.from(name), encodeMeta(value));
     }, COMMIT_WITHOUT_WAITING_FOR_FLUSH);
+    this.commitObserver?.((performance.now() - started) / 1000);
+    const journal = this.defrag?.journal;
+    if (journal !== undefined) {
+      for (const r of records) journal.record('key', encodeRevision(r.rev, r.tombstone), asBuffer(r.value));
+      for (const [bucket, writes] of this.pendingAux) {
+        for (const [k, v] of writes)
+          journal.record(`aux_${bucket}`, Buffer.from(k, 'latin1'), v && asBuffer(v));
+      }
+      for (const [name, value] of metas) journal.record('meta', Buffer.from(name), encodeMeta(value));
+    }
     this.cachedSize = -1;
     this.pending = [];
     this.pendingByMain = new Map();
@@ -269,6 +296,10 @@ export class Backend implements StoreBackend {
     this.root.transactionSync(() => {
       for (const r of records) this.keys.putSync(encodeRevision(r.rev, r.tombstone), asBuffer(r.value));
     }, COMMIT_WITHOUT_WAITING_FOR_FLUSH);
+    const journal = this.defrag?.journal;
+    if (journal !== undefined) {
+      for (const r of records) journal.record('key', encodeRevision(r.rev, r.tombstone), asBuffer(r.value));
+    }
   }
 
   /** Committed record keys with main <= maxMain, after `after` (exclusive), at most `limit`. */
@@ -292,6 +323,11 @@ export class Backend implements StoreBackend {
       for (const k of keys) this.keys.removeSync(k);
       for (const [name, value] of meta) this.meta.putSync(Buffer.from(name), encodeMeta(value));
     }, COMMIT_WITHOUT_WAITING_FOR_FLUSH);
+    const journal = this.defrag?.journal;
+    if (journal !== undefined) {
+      for (const k of keys) journal.record('key', Buffer.from(k), null);
+      for (const [name, value] of meta) journal.record('meta', Buffer.from(name), encodeMeta(value));
+    }
   }
 
   /**
@@ -304,22 +340,87 @@ export class Backend implements StoreBackend {
   }
 
   /**
-   * Rewrites the file without free pages (etcd's defragment): copies it compacted next to
-   * itself, closes, swaps the copy in and returns the backend reopened on it. This backend is
-   * closed afterwards.
+   * The online part of a defragmentation (etcd's defragment without its stop of the world):
+   * copies the file compacted from one read snapshot while writes go on, recording every commit
+   * meanwhile, then replays those commits onto the copy in rounds until few are left.
+   * defragmented() then only replays the rest and swaps the files. Idempotent while prepared.
+   */
+  async prepareDefragment(): Promise<void> {
+    this.assertOpen();
+    if (this.defrag?.copy !== undefined) return;
+    assertInvariant(this.defrag === undefined, 'a defragmentation is being prepared already');
+    // Journal first, then snapshot: the copy then holds the state of some commit at or after the
+    // journal's start, and replaying the whole journal onto it is exact (defrag-journal.ts).
+    this.commit();
+    const run: NonNullable<Backend['defrag']> = { journal: new DefragJournal(), cancelled: false };
+    this.defrag = run;
+    try {
+      run.copy = await LmdbDefragCopy.create(this.root, `${this.path}.defrag`);
+      if (run.cancelled) throw new Error('defragmentation cancelled');
+      await run.copy.catchUp(run.journal, () => run.cancelled);
+      defragHooks.at?.('caught-up');
+      // The bulk of the copy reaches the disk now, outside the swap's short pause.
+      await run.copy.sync();
+      await run.copy.catchUp(run.journal, () => run.cancelled);
+      if (run.cancelled) throw new Error('defragmentation cancelled');
+    } catch (err) {
+      await this.cancelDefragment();
+      throw err;
+    }
+  }
+
+  /**
+   * Rewrites the file without free pages (etcd's defragment) and returns this backend, now on
+   * the compacted file. Prepared (prepareDefragment) this is short: the rest of the journal is
+   * replayed, the copy synced and renamed over the file. The caller keeps writes away meanwhile.
+   * A crash at any point leaves either the old file or the complete, synced copy at `path`.
    */
   async defragmented(): Promise<Backend> {
-    const tmp = `${this.path}.defrag`;
-    fs.rmSync(tmp, { force: true });
-    await this.copyTo(tmp);
-    await this.close();
-    fs.renameSync(tmp, this.path);
-    fs.rmSync(`${tmp}-lock`, { force: true });
-    return Backend.open(this.path, this.opts);
+    if (this.defrag?.copy === undefined) await this.prepareDefragment();
+    const run = this.defrag;
+    const copy = run?.copy;
+    assertInvariant(run !== undefined && copy !== undefined, 'defragmentation not prepared');
+    this.commit();
+    // Until the files are swapped, commits (there should be none: the caller holds writes back)
+    // still reach the copy; from here on none may happen at all.
+    do {
+      copy.apply(run.journal.take());
+      await copy.sync();
+    } while (run.journal.length > 0);
+    this.defrag = undefined;
+    this.swapping = true;
+    defragHooks.at?.('synced');
+    await copy.close();
+    this.clearTimer();
+    // The old file is replaced whole: nothing of it needs to reach the disk first.
+    await this.root.close();
+    defragHooks.at?.('old-closed');
+    fs.renameSync(copy.file, this.path);
+    fs.rmSync(`${this.path}-lock`, { force: true });
+    syncDirectoryOf(this.path);
+    defragHooks.at?.('renamed');
+    this.root = openLmdbRoot(this.path);
+    this.keys = openLmdbDb(this.root, 'key');
+    this.meta = openLmdbDb(this.root, 'meta');
+    this.auxDbs = new Map();
+    this.cachedSize = -1;
+    this.swapping = false;
+    return this;
+  }
+
+  /** Stops a defragmentation being prepared and deletes its copy; the file stays as it is. */
+  async cancelDefragment(): Promise<void> {
+    const run = this.defrag;
+    if (run === undefined) return;
+    run.cancelled = true;
+    this.defrag = undefined;
+    if (run.copy !== undefined) await run.copy.discard();
+    else removeCopyFiles(`${this.path}.defrag`);
   }
 
   /** Closes this backend, moves the LMDB file at `sourcePath` over ours and reopens on it. */
   async replacedBy(sourcePath: string): Promise<Backend> {
+    await this.cancelDefragment();
     await this.close();
     fs.renameSync(sourcePath, this.path);
     fs.rmSync(`${sourcePath}-lock`, { force: true });
@@ -361,6 +462,7 @@ export class Backend implements StoreBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.cancelDefragment();
     await this.flush();
     this.closed = true;
     await this.root.close();
@@ -384,5 +486,6 @@ export class Backend implements StoreBackend {
 
   private assertOpen(): void {
     assertInvariant(!this.closed, 'backend used after close');
+    assertInvariant(!this.swapping, 'backend written while its defragmented file is swapped in');
   }
 }

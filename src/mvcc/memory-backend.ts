@@ -78,6 +78,11 @@ export class MemoryBackend implements StoreBackend {
   private allocatedBytes: number;
   private closed = false;
   private crashed = false;
+  /**
+   * The online defragmentation under way (as the LMDB backend's): commits since it started,
+   * oldest first, and the copy they are replayed onto.
+   */
+  private defrag: { journal: ImageChange[][]; copy: MemoryImage | undefined } | undefined;
 
   /** An empty backend. */
   constructor(opts: MemoryBackendOptions = {}) {
@@ -305,6 +310,7 @@ export class MemoryBackend implements StoreBackend {
   private commitChanges(changes: ImageChange[]): void {
     if (changes.length === 0) return;
     this.live.apply(changes);
+    this.defrag?.journal.push(changes);
     this.unflushed.push(changes);
     this.allocatedBytes = Math.max(this.allocatedBytes, this.live.liveBytes);
   }
@@ -321,11 +327,51 @@ export class MemoryBackend implements StoreBackend {
     throw new Error(`memory backend ${this.path}: no file to copy to ${destPath}; use copy()`);
   }
 
-  /** Nothing to move in memory: the space accounting shrinks to what is live. Returns this backend. */
+  /**
+   * The online part of a defragmentation, as the LMDB backend does it: journal the commits,
+   * take the copy from a snapshot a turn later (LMDB's copy thread starts later too, so the
+   * copy already holds some journaled commits: replaying them again must be, and is, exact),
+   * then replay the journal onto the copy. Reads and writes go on meanwhile.
+   */
+  async prepareDefragment(): Promise<void> {
+    this.assertOpen();
+    if (this.defrag?.copy !== undefined) return;
+    assertInvariant(this.defrag === undefined, 'a defragmentation is being prepared already');
+    this.commit();
+    const run: { journal: ImageChange[][]; copy: MemoryImage | undefined } = { journal: [], copy: undefined };
+    this.defrag = run;
+    await Promise.resolve();
+    if (this.defrag !== run || this.closed || this.crashed) throw new Error('defragmentation cancelled');
+    const copy = this.live.clone();
+    for (const commit of run.journal.splice(0)) copy.apply(commit);
+    run.copy = copy;
+  }
+
+  async cancelDefragment(): Promise<void> {
+    this.defrag = undefined;
+  }
+
+  /**
+   * Swaps the (prepared, else made now) copy in: what is live is unchanged, the space accounting
+   * shrinks to it, and it is all durable (the LMDB copy is synced before its rename; a crash
+   * before the swap keeps the old state). Returns this backend.
+   */
   async defragmented(): Promise<MemoryBackend> {
     this.assertOpen();
+    if (this.defrag?.copy === undefined) await this.prepareDefragment();
+    const run = this.defrag;
+    const copy = run?.copy;
+    assertInvariant(run !== undefined && copy !== undefined, 'defragmentation not prepared');
     this.commit();
-    this.allocatedBytes = this.live.liveBytes;
+    for (const commit of run.journal.splice(0)) copy.apply(commit);
+    await this.settings.disk.delay({ kind: 'fsync', path: `${this.path}.defrag` });
+    if (this.crashed) await new Promise<never>(() => {}); // a dead process sees no completion
+    for (const commit of run.journal.splice(0)) copy.apply(commit);
+    this.defrag = undefined;
+    this.live = copy;
+    this.durable = copy.clone();
+    this.unflushed = [];
+    this.allocatedBytes = copy.liveBytes;
     return this;
   }
 
@@ -340,6 +386,7 @@ export class MemoryBackend implements StoreBackend {
    */
   async replacedWith(source: StoreBackend): Promise<MemoryBackend> {
     this.assertOpen();
+    this.defrag = undefined;
     assertInvariant(source instanceof MemoryBackend, 'a memory backend can only be replaced by another');
     await source.close();
     this.clearTimer();
@@ -369,6 +416,7 @@ export class MemoryBackend implements StoreBackend {
 
   async close(): Promise<void> {
     if (this.closed || this.crashed) return;
+    this.defrag = undefined;
     await this.flush();
     this.closed = true;
   }

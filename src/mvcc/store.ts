@@ -16,6 +16,7 @@
 
 import { Backend, DEFAULT_BACKEND_OPTIONS } from './backend.js';
 import { Compactor, hashKeptRecords } from './compaction.js';
+import { hasOnlineDefrag } from './defrag-online.js';
 import { assertInvariant, MvccError } from './errors.js';
 import { decodeKeyValue } from './kv-codec.js';
 import { fetchLimit, finishRange } from './range-options.js';
@@ -132,6 +133,11 @@ export class MvccStore {
 
   setLeaseChecker(leaseExists: ((id: bigint) => boolean) | undefined): void {
     this.leaseExists = leaseExists;
+  }
+
+  /** Observes the backend's batch commits (seconds each) where the backend reports them (metrics). */
+  setCommitObserver(observer: ((seconds: number) => void) | undefined): void {
+    if (this.backend instanceof Backend) this.backend.commitObserver = observer;
   }
 
   // ---------------------------------------------------------------- reads
@@ -342,6 +348,16 @@ export class MvccStore {
   exportView(): BackendReadView {
     this.assertOpen();
     return this.backend.readView();
+  }
+
+  /**
+   * The online part of defragment(): the backend copies itself compacted while this store stays
+   * in use, so defragment() afterwards only swaps files (see defrag-online.ts).
+   */
+  async prepareDefragment(): Promise<void> {
+    this.assertOpen();
+    await this.compactor.idle();
+    if (hasOnlineDefrag(this.backend)) await this.backend.prepareDefragment();
   }
 
   /**

@@ -10,6 +10,7 @@
 // neither does the events out-port.
 import { decodeConfChange } from '../raft/confchange-codec.js';
 import { type ConfChange, type ConfState, type Entry, EntryType } from '../raft/types.js';
+import { realClock } from '../runtime/clock.js';
 import type { KvBackend } from './backend.js';
 import { decodeInternalRequest } from './internal-request.js';
 import type { Membership } from './membership.js';
@@ -33,6 +34,8 @@ export interface ApplierDeps {
   onEmptyEntry?(term: number): void;
   /** Called with each request just before the stages apply it (the auth stage learns who sent it). */
   beforeApply?(req: InternalRequest): void;
+  /** The member's wall clock, ms since the epoch (v2 TTLs); default the real clock. */
+  now?(): number;
 }
 
 export class Applier {
@@ -114,7 +117,7 @@ export class Applier {
         this.deps.membership.setClusterVersion(req.op.req.version);
       } else if (req.op.kind === 'v2Request') {
         // The v2 store lives in memory only, as etcd's: rebuilt from the snapshot and the log.
-        applyV2ToStore(this.deps.membership.v2Store(), req.op.req);
+        applyV2ToStore(this.deps.membership.v2Store(), req.op.req, (this.deps.now ?? realClock.now)());
       }
       return;
     }

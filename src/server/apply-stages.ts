@@ -3,6 +3,7 @@
 // does its part and hands the rest to the next; the store stage at the end
 // executes the request against the backend and publishes the events it made.
 import { AlarmType } from '../pb/etcdserverpb/rpc.js';
+import { realClock } from '../runtime/clock.js';
 import type { AlarmApplier } from './alarms.js';
 import type { AppliedEvents } from './applied-events.js';
 import type { KvBackend } from './backend.js';
@@ -84,6 +85,8 @@ export interface StoreStageDeps {
   membership: Membership;
   alarms: AlarmApplier;
   events: AppliedEvents;
+  /** The member's wall clock, ms since the epoch (v2 TTLs); default the real clock. */
+  now?(): number;
 }
 
 /** The end of the chain: the key-value store, alarms and member attributes. */
@@ -114,7 +117,8 @@ export class StoreStage implements OpHandlers {
   alarm(i: number, r: OpRequests['alarm']): OpResults['alarm'] {
     const a = { memberID: r.memberID, alarm: r.alarm };
     // etcd ignores alarms of members that are not (or no longer) in the cluster.
-    const known = this.d.membership.get(a.memberID) !== undefined;
+    // Member 0 is the cluster as a whole: etcd 3.4's corruption check raises CORRUPT for it.
+    const known = a.memberID === 0n || this.d.membership.get(a.memberID) !== undefined;
     const alarms = known ? this.d.alarms.apply(r.action, a) : [];
     this.d.backend.markApplied(i);
     return alarms;
@@ -131,7 +135,7 @@ export class StoreStage implements OpHandlers {
   }
   /** v2 keys live in the v2 store the membership keeps (etcd's apply_v2.go). */
   v2Request(i: number, r: OpRequests['v2Request']): OpResults['v2Request'] {
-    const out = applyV2ToStore(this.d.membership.v2Store(), r);
+    const out = applyV2ToStore(this.d.membership.v2Store(), r, (this.d.now ?? realClock.now)());
     this.d.backend.markApplied(i);
     return out;
   }

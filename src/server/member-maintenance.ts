@@ -2,7 +2,7 @@
 // hash and backend snapshots.
 
 import type { Writable } from 'node:stream';
-import { exportEtcdDb } from '../etcd-db/index.js';
+import { exportEtcdDb, hashEtcdDb } from '../etcd-db/index.js';
 import type { Logger } from '../log/types.js';
 import type { MvccStore } from '../mvcc/index.js';
 import {
@@ -11,6 +11,7 @@ import {
   type AlarmResponse,
   type DefragmentResponse,
   type HashKVResponse,
+  type HashResponse,
   type ResponseHeader,
   type StatusResponse,
 } from '../pb/etcdserverpb/rpc.js';
@@ -99,15 +100,56 @@ export class MemberMaintenance implements MaintenancePort {
     });
   }
 
-  /** Shrinks the backend; applies and reads wait meanwhile. Concurrent calls share one run. */
+  /**
+   * Shrinks the backend. The copy is made while reads and writes go on; only the swap of the
+   * files pauses applying and holds reads back. Concurrent calls share one run.
+   */
   async defragment(): Promise<DefragmentResponse> {
     await this.d.defrag.run(async () => {
-      await this.exportsDone();
-      this.d.log.info('starting defragment');
-      await this.d.exclusive(() => this.d.backend.defragment());
-      this.d.log.info('finished defragment');
+      const { backend, clock, log } = this.d;
+      const started = clock.now();
+      const before = backend.sizeBytes();
+      log.info('starting defragment');
+      await backend.prepareDefragment();
+      const swapStarted = clock.now();
+      await this.d.defrag.swap(async () => {
+        // Snapshots in progress read the old file; new ones wait for the swap (gate.current()).
+        await this.exportsDone();
+        await this.d.exclusive(() => backend.defragment());
+      });
+      log.info('finished defragment', {
+        'size-before': before,
+        'size-after': backend.sizeBytes(),
+        took: `${clock.now() - started}ms`,
+        'swap-took': `${clock.now() - swapStarted}ms`,
+      });
     });
-    return { header: this.header() };
+    // etcd 3.4 answers Defragment with no header.
+    return { header: undefined };
+  }
+
+  /**
+   * etcd's Hash over the etcd-format view of the backend (what a snapshot would hold), so it
+   * matches a real etcd 3.4 holding the same buckets. The header's revision is the store's at the
+   * moment the view is opened. Like a snapshot, it holds a read view: a defragment waits for it.
+   */
+  async hash(): Promise<HashResponse> {
+    const defragging = this.d.defrag.current();
+    if (defragging !== undefined) await defragging;
+    const { backend, membership } = this.d;
+    const revision = backend.currentRevision();
+    const hashing = hashEtcdDb(backend, {
+      consistentIndex: backend.consistentIndex(),
+      members: membership.list(),
+      removed: membership.removedIds(),
+      clusterVersion: membership.clusterVersion() ?? '',
+    });
+    this.exports.add(hashing);
+    try {
+      return { header: this.d.state.header(revision), hash: await hashing };
+    } finally {
+      this.exports.delete(hashing);
+    }
   }
 
   async hashKV(revision: number): Promise<HashKVResponse> {
@@ -123,10 +165,11 @@ export class MemberMaintenance implements MaintenancePort {
       const alarms = this.d.alarms
         .list(req.alarm)
         .filter((a) => req.memberID === 0n || a.memberID === req.memberID);
-      return { header: this.header(), alarms };
+      return { header: undefined, alarms };
     }
+    // etcd 3.4's applier answers Alarm without a header (`etcdctl -w json alarm list` prints {}).
     const alarms = await this.d.proposer.propose({ kind: 'alarm', req });
-    return { header: this.header(), alarms };
+    return { header: undefined, alarms };
   }
 
   /** etcd 3.4's Maintenance.Snapshot body: the backend as an etcd db file, read from one view. */

@@ -41,6 +41,7 @@ import type {
   DeleteRangeRequest,
   DeleteRangeResponse,
   HashKVResponse,
+  HashResponse,
   LeaseGrantRequest,
   LeaseGrantResponse,
   LeaseKeepAliveResponse,
@@ -86,6 +87,8 @@ export interface ClusterPort {
 export interface MaintenancePort {
   status(): StatusResponse;
   defragment(): Promise<DefragmentResponse>;
+  /** etcd's Hash: CRC-32C of the whole backend in etcd's bucket layout (etcd-db/hash.ts). */
+  hash(): Promise<HashResponse>;
   hashKV(revision: number): Promise<HashKVResponse>;
   alarm(req: AlarmRequest): Promise<AlarmResponse>;
   /**

@@ -11,6 +11,7 @@ import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
 import { getVersion } from '../peer/cluster-info.js';
 import type { PeerDialTls } from '../peer/context.js';
+import { HashKvHttpHandler } from '../peer/hashkv-handler.js';
 import { LeaseForwarder } from '../peer/lease-forwarder.js';
 import type { PeerRoute } from '../peer/listener.js';
 import { MemberHttpHandler } from '../peer/member-handler.js';
@@ -23,8 +24,9 @@ import { AppliedEvents } from './applied-events.js';
 import { AppliedIndexWaiters } from './applied-wait.js';
 import { Applier } from './applier.js';
 import { QuotaStage, StoreStage } from './apply-stages.js';
-import type { BootedStorage } from './bootstrap.js';
+import { type BootedStorage, initialMembers } from './bootstrap.js';
 import type { CoordinationKv } from './coordination/types.js';
+import { CorruptChecker, CorruptStage, fetchPeerHashKV } from './corrupt-check.js';
 import { DefragGate } from './defrag-gate.js';
 import { Errors } from './errors.js';
 import { LeaseStage } from './lease-stage.js';
@@ -95,6 +97,8 @@ export class EtcdServer {
   private readonly proposer: Proposer;
   private readonly requestTimeoutMs: number;
   private readonly alarms: AlarmStore;
+  private corrupt: CorruptChecker | undefined;
+  private readonly peerTls: PeerDialTls | undefined;
   private readonly commitAtStart: number;
   private stopped = false;
   private published = false;
@@ -120,6 +124,7 @@ export class EtcdServer {
     options: { peerTls?: PeerDialTls; clock?: Clock; network?: NetworkFactory } = {},
   ) {
     this.clock = options.clock ?? realClock;
+    this.peerTls = options.peerTls;
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
     const hs = boot.storage.initialState().hardState;
@@ -173,6 +178,7 @@ export class EtcdServer {
         waits: this.waits,
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
+        now: () => this.clock.now(),
         onEmptyEntry: (term) => {
           if (this.state.isLeader && term === this.state.term) {
             this.memberLease.promote();
@@ -341,11 +347,53 @@ export class EtcdServer {
       membership: this.boot.membership,
       alarms: this.alarms,
       events: this.appliedEvents,
+      now: () => this.clock.now(),
     });
     const lease = new LeaseStage(store, this.lessor, this.boot.backend, () => this.clock.monotonic());
     this.appliedEvents.subscribe(lease.onApplied);
     const auth = this.memberAuth.stage(lease, this.lessor, this.boot.backend);
-    return new QuotaStage(auth, this.alarms);
+    // A raised CORRUPT alarm refuses writes before anything else (etcd's applierV3Corrupt).
+    return new CorruptStage(new QuotaStage(auth, this.alarms), this.alarms);
+  }
+
+  /** etcd's corruption checks (corrupt-check.ts), made on first use. */
+  private corruptChecker(): CorruptChecker {
+    this.corrupt ??= new CorruptChecker({
+      memberId: this.memberId,
+      clock: this.clock,
+      log: this.log,
+      requestTimeoutMs: this.requestTimeoutMs,
+      localHash: async () => {
+        const r = await this.maintenance.hashKV(0);
+        const revision = Number(r.header?.revision ?? 0);
+        return { revision, hash: r.hash, compactRevision: Number(r.compactRevision) };
+      },
+      // Before the log is replayed (the initial check) membership may still be empty: etcd 3.4
+      // then has nobody to compare with and passes; we ask the --initial-cluster members instead.
+      peers: () => {
+        const known = this.boot.membership.list();
+        const members = known.length > 0 ? known : initialMembers(this.cfg);
+        return members.filter((m) => m.id !== this.memberId);
+      },
+      fetch: (url, rev, timeoutMs) => fetchPeerHashKV(url, rev, timeoutMs, this.peerTls),
+      isLeader: () => this.state.isLeader,
+      linearizableBarrier: () => this.linearizableBarrier(),
+      raiseCorrupt: () =>
+        this.proposer.propose({
+          kind: 'alarm',
+          req: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: 0n, alarm: AlarmType.CORRUPT },
+        }),
+    });
+    return this.corrupt;
+  }
+
+  /**
+   * --experimental-initial-corrupt-check: before serving, a restarted member compares its hash
+   * with its peers' (a new member has nothing to compare). Throws on a mismatch.
+   */
+  async initialCorruptCheck(): Promise<void> {
+    if (!this.cfg.experimentalInitialCorruptCheck || this.boot.fresh) return;
+    await this.corruptChecker().initialCheck();
   }
 
   /** Users, roles and tokens (--auth-token, --auth-token-ttl, --bcrypt-cost); the backend holds the state. */
@@ -457,6 +505,9 @@ export class EtcdServer {
     this.memberWatch.start();
     this.memberV2.start();
     this.memberAuth.start();
+    if (this.cfg.experimentalCorruptCheckTimeMs > 0) {
+      this.corruptChecker().start(this.cfg.experimentalCorruptCheckTimeMs);
+    }
     void this.publish();
     return this.readyPromise;
   }
@@ -597,6 +648,14 @@ export class EtcdServer {
     return [
       new RaftHttpHandler(this.transport, this.snapshots),
       new MemberHttpHandler(this.peers.memberApi(this.memberCluster, this.memberLease)),
+      new HashKvHttpHandler({
+        clusterId: () => this.clusterId,
+        hashKV: async (rev) => {
+          const r = await this.maintenance.hashKV(rev);
+          const revision = Number(r.header?.revision ?? 0);
+          return { revision, hash: r.hash, compactRevision: Number(r.compactRevision) };
+        },
+      }),
     ];
   }
 
@@ -674,6 +733,7 @@ export class EtcdServer {
     await this.handOffLeadership();
     this.stopped = true;
     this.fastElectionTimer?.cancel();
+    this.corrupt?.stop();
     this.memberLease.stop();
     this.memberWatch.stop();
     this.memberV2.stop();

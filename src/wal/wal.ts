@@ -118,6 +118,8 @@ export class Wal {
   private readonly fs: FileSystem;
   /** clock.monotonic() before which no group is written inline (set after a slow inline write). */
   private inlineOffUntil = 0;
+  /** Called with each synced group's write+sync time in seconds (the member's metrics); optional. */
+  syncObserver: ((seconds: number) => void) | undefined;
 
   private constructor(
     private readonly dir: string,
@@ -407,6 +409,7 @@ export class Wal {
       return this.groupFailed(group, err);
     }
     const took = this.settings.clock.monotonic() - started;
+    this.syncObserver?.(took / 1000);
     if (took > SLOW_INLINE_WRITE_MS) {
       this.inlineOffUntil = started + took + INLINE_BACKOFF_MS;
       this.log('warn', 'wal: slow synced write; using the thread pool for a while', {
@@ -442,6 +445,7 @@ export class Wal {
    */
   private async writeGroup(group: WriteJob[]): Promise<boolean> {
     try {
+      const started = this.settings.clock.monotonic();
       const bufs = group.map((j) => j.buf);
       const sync = group.some((j) => j.sync);
       if (sync && !this.tailDirty) {
@@ -456,6 +460,7 @@ export class Wal {
       this.counters.writes++;
       this.counters.saves += group.length;
       if (sync) this.counters.syncs++;
+      if (sync) this.syncObserver?.((this.settings.clock.monotonic() - started) / 1000);
     } catch (err) {
       return this.groupFailed(group, err);
     }

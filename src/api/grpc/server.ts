@@ -52,6 +52,8 @@ export interface GrpcServerOptions {
    * given): raw access to the node:http2 stream of a non-gRPC request.
    */
   onNonGrpcStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
+  /** Wraps the stream of each call to a registered method (the member's gRPC metrics observe it). */
+  observeCall?: (stream: CallStream, path: string, kind: RegisteredMethod<unknown, unknown>['kind']) => CallStream;
 }
 
 type StartCall = (stream: CallStream, headers: IncomingHttpHeaders) => void;
@@ -80,6 +82,7 @@ export class GrpcServer {
   private readonly options: typeof DEFAULTS;
   private readonly onNonGrpcStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   private readonly http2Fallback: PlainHttpHandler | undefined;
+  private readonly observeCall: GrpcServerOptions['observeCall'];
   private http2Server_: http2.Http2Server | undefined;
 
   constructor(options: GrpcServerOptions = {}) {
@@ -99,6 +102,7 @@ export class GrpcServer {
       streamHighWaterBytes: STREAM_HIGH_WATER_BYTES,
     };
     this.http2Fallback = options.http2Fallback;
+    this.observeCall = options.observeCall;
     const fallback = options.http2Fallback;
     this.onNonGrpcStream = fallback
       ? (stream, headers) => servePlainNode(fallback, stream, headers)
@@ -263,7 +267,8 @@ export class GrpcServer {
         stream.finish(Status.INTERNAL, (err as Error).message);
         return;
       }
-      new ServerCall<Req, Res>(stream, headers, def, limits, timeoutMs).start();
+      const observed = this.observeCall?.(stream, def.path, def.kind) ?? stream;
+      new ServerCall<Req, Res>(observed, headers, def, limits, timeoutMs).start();
     });
     this.services.add(def.path.slice(1, def.path.lastIndexOf('/')));
     return this;

@@ -1,5 +1,4 @@
-// etcdserverpb.Maintenance: Status, Defragment, HashKV, Snapshot, Alarm.
-// and MoveLeader (Hash answers UNIMPLEMENTED).
+// etcdserverpb.Maintenance: Status, Defragment, Hash, HashKV, Snapshot, Alarm and MoveLeader.
 
 import { AuthError } from '../../auth/errors.js';
 import type {
@@ -8,6 +7,7 @@ import type {
   DefragmentResponse,
   HashKVRequest,
   HashKVResponse,
+  HashResponse,
   MaintenanceDefinition,
   MoveLeaderRequest,
   MoveLeaderResponse,
@@ -29,7 +29,7 @@ function maintenanceError(err: unknown) {
 }
 
 /**
- * Defragment, HashKV and Snapshot need root while auth is on (etcd's
+ * Defragment, Hash, HashKV and Snapshot need root while auth is on (etcd's
  * authMaintenanceServer); Alarm only a valid token (its raft entry carries the
  * caller); Status and MoveLeader ask nothing, as in etcd 3.4.
  */
@@ -63,6 +63,10 @@ export function maintenanceService(
     defragment: guardedAuth(async (_req, ctx): Promise<DefragmentResponse> => {
       await asRoot(ctx);
       return m.defragment();
+    }),
+    hash: guardedAuth(async (_req, ctx): Promise<HashResponse> => {
+      await asRoot(ctx);
+      return m.hash();
     }),
     hashKV: guardedAuth(async (req: HashKVRequest, ctx): Promise<HashKVResponse> => {
       await asRoot(ctx);

@@ -25,7 +25,7 @@ class ChunkedSnapshotSink extends Writable {
 
   constructor(
     private readonly sink: ResponseSink<SnapshotResponse>,
-    private readonly header: () => ResponseHeader,
+    private readonly header: () => ResponseHeader | undefined,
   ) {
     super({ highWaterMark: 4 * SNAPSHOT_CHUNK_BYTES });
   }
@@ -77,7 +77,8 @@ export async function streamSnapshot(
   m: MaintenancePort,
   sink: ResponseSink<SnapshotResponse>,
 ): Promise<void> {
-  const out = new ChunkedSnapshotSink(sink, () => m.header());
+  // etcd 3.4's SnapshotResponse messages carry no header.
+  const out = new ChunkedSnapshotSink(sink, () => undefined);
   // Errors reach us through the export's promise; an unhandled 'error' event must not crash.
   out.on('error', () => {});
   try {
@@ -85,7 +86,7 @@ export async function streamSnapshot(
     await new Promise<void>((resolve, reject) =>
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
-    await sendMessage(sink, { header: m.header(), remainingBytes: 0, blob: Buffer.from(sha256) });
+    await sendMessage(sink, { header: undefined, remainingBytes: 0, blob: Buffer.from(sha256) });
   } catch (err) {
     if (err instanceof ClientGone || sink.ended) return;
     throw err;

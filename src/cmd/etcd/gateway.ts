@@ -7,11 +7,22 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { parseGoDurationNs } from '../../config/values.js';
 import type { Logger } from '../../log/types.js';
 import { endpointAddress, type GatewayRemote, RemotePool } from './gateway-pool.js';
+import { discoverEndpoints, type SrvResolver } from './gateway-srv.js';
 
 export interface GatewayOptions {
   listenAddr: string;
   endpoints: string[];
   retryDelayMs: number;
+  /** DNS domain whose SRV records name the endpoints (replacing --endpoints when any are found). */
+  discoverySrv?: string;
+  discoverySrvName?: string;
+  /** Keep http:// SRV endpoints and skip the reachability check. */
+  insecureDiscovery?: boolean;
+}
+
+/** What tests replace: the DNS resolver used for --discovery-srv. */
+export interface GatewayDeps {
+  srvResolver?: SrvResolver;
 }
 
 /** Accepted client connections at once; beyond this the listener stops accepting. */
@@ -24,8 +35,10 @@ Flags:
       --endpoints strings   etcd client endpoints, comma-separated (default [127.0.0.1:2379])
       --listen-addr string  address to accept client connections on (default "127.0.0.1:23790")
       --retry-delay duration  how long a failed endpoint is skipped before it is tried again (default 1m0s)
-      --discovery-srv string, --discovery-srv-name string, --insecure-discovery, --trusted-ca-file string
-                            accepted for compatibility; DNS SRV discovery is not implemented
+      --discovery-srv string       DNS domain used to bootstrap initial cluster
+      --discovery-srv-name string  service name to query when using DNS discovery
+      --insecure-discovery         accept insecure SRV records
+      --trusted-ca-file string     accepted for compatibility (discovered endpoints are checked by a TCP connection)
 `;
 
 export class GatewayUsageError extends Error {}
@@ -52,7 +65,11 @@ export function parseGatewayArgs(args: readonly string[]): GatewayOptions {
       throw new GatewayUsageError(`unknown command "${arg}" for "etcd gateway start"`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq >= 0 ? eq : undefined);
-    if (booleans.has(name)) continue;
+    if (booleans.has(name)) {
+      const v = eq >= 0 ? arg.slice(eq + 1) : 'true';
+      if (name === 'insecure-discovery') opts.insecureDiscovery = v === 'true' || v === '1';
+      continue;
+    }
     if (!strings.has(name)) throw new GatewayUsageError(`unknown flag: --${name}`);
     let value = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (value === undefined) throw new GatewayUsageError(`flag needs an argument: --${name}`);
@@ -60,6 +77,8 @@ export function parseGatewayArgs(args: readonly string[]): GatewayOptions {
     if (name === 'listen-addr') opts.listenAddr = value;
     if (name === 'endpoints') opts.endpoints = value.split(',').filter((e) => e !== '');
     if (name === 'retry-delay') opts.retryDelayMs = parseGoDurationNs(value) / 1e6;
+    if (name === 'discovery-srv') opts.discoverySrv = value;
+    if (name === 'discovery-srv-name') opts.discoverySrvName = value;
   }
   return opts;
 }
@@ -69,8 +88,28 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: GatewayOptions, log: Logger): Promise<RunningGateway> {
-  const addrs = opts.endpoints.map((e) => {
+/** The endpoints to proxy: SRV discovery's when it finds any (etcd's order), else --endpoints. */
+async function gatewayEndpoints(opts: GatewayOptions, log: Logger, deps: GatewayDeps): Promise<string[]> {
+  if (opts.discoverySrv === undefined || opts.discoverySrv === '') return opts.endpoints;
+  const found = await discoverEndpoints(
+    {
+      domain: opts.discoverySrv,
+      ...(opts.discoverySrvName === undefined ? {} : { serviceName: opts.discoverySrvName }),
+      insecure: opts.insecureDiscovery === true,
+      ...(deps.srvResolver === undefined ? {} : { resolver: deps.srvResolver }),
+    },
+    log,
+  );
+  return found.length > 0 ? found.map((e) => e.url) : opts.endpoints;
+}
+
+export async function startGateway(
+  opts: GatewayOptions,
+  log: Logger,
+  deps: GatewayDeps = {},
+): Promise<RunningGateway> {
+  const endpoints = await gatewayEndpoints(opts, log, deps);
+  const addrs = endpoints.map((e) => {
     const a = endpointAddress(e);
     if (a === undefined) throw new GatewayUsageError(`error parsing endpoint "${e}"`);
     return a;

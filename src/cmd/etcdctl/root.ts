@@ -1,4 +1,5 @@
 import { authCommands } from './cmd-auth.js';
+import { checkCommand } from './cmd-check.js';
 import { compactionCommand } from './cmd-compaction.js';
 import { electCommand } from './cmd-elect.js';
 import { endpointCommand } from './cmd-endpoint.js';
@@ -7,6 +8,7 @@ import { leaseCommand } from './cmd-lease.js';
 import { lockCommand } from './cmd-lock.js';
 import { maintenanceCommands } from './cmd-maintenance.js';
 import { memberCommand } from './cmd-member.js';
+import { makeMirrorCommand } from './cmd-mirror.js';
 import { txnCommand } from './cmd-txn.js';
 import { versionCommand } from './cmd-version.js';
 import { watchCommand } from './cmd-watch.js';
@@ -34,5 +36,7 @@ export const rootCommand: Command = {
     ...authCommands,
     ...maintenanceCommands,
     watchCommand,
+    makeMirrorCommand,
+    checkCommand,
   ],
 };

@@ -5,6 +5,9 @@
 // from what is left, as a real process would.
 import type { ServerConfig } from '../../../src/config/types.js';
 import {
+  type LeaseGrantRequest,
+  type LeaseRevokeRequest,
+  type PutRequest,
   RangeRequest,
   type RangeResponse,
   type TxnRequest,
@@ -20,6 +23,7 @@ import type { SimLog } from './sim-logger.js';
 import type { SimNetwork } from './sim-network.js';
 import { SimDisk, simStorageIo } from './sim-storage.js';
 import { MemberClock, type VirtualClock } from './virtual-clock.js';
+import { LEASE_PREFIX, type SimLeaseApi } from './lease-workload.js';
 import { SimWatcher } from './watchers.js';
 import type { SimClientApi } from './workload.js';
 
@@ -30,7 +34,8 @@ export class SimMember {
   private server: EtcdServer | undefined;
   private up = false;
   private starting = false;
-  private readonly disk: SimDisk;
+  /** Its disk (the run injects disk faults into it). */
+  readonly disk: SimDisk;
 
   constructor(
     readonly name: string,
@@ -42,12 +47,21 @@ export class SimMember {
     sabotage: ServerSabotage | undefined,
   ) {
     this.id = computeMemberId(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken);
-    this.disk = new SimDisk(random, { lyingFsync: sabotage === 'lyingFsync' }, vclock);
+    this.disk = new SimDisk(
+      random,
+      { lyingFsync: sabotage === 'lyingFsync', ignoreFsyncErrors: sabotage === 'ignoreFsyncError' },
+      vclock,
+    );
     this.random = random;
     this.staleReads = sabotage === 'staleReads';
+    this.sabotage = sabotage;
   }
 
   private readonly staleReads: boolean;
+  private readonly sabotage: ServerSabotage | undefined;
+  /** Wall-clock offset of this member (skew; jumps move it) and the rate its clock runs at. */
+  clockOffsetMs = 0;
+  clockRate = 1;
   /** Start-up failures (reported by the run as problems). */
   readonly failures: string[] = [];
   private readonly random: () => number;
@@ -65,13 +79,16 @@ export class SimMember {
     if (this.up || this.starting) return;
     this.starting = true;
     this.incarnation++;
-    const clock = new MemberClock(this.vclock);
+    const clock = new MemberClock(this.vclock, this.clockRate);
+    clock.skewMs = this.clockOffsetMs;
     this.clock = clock;
     const logger = this.log.logger(`${this.name}#${this.incarnation}`);
     logger.info('booting');
     try {
       const io = simStorageIo(this.disk, clock, this.random);
       const boot = await bootStorage(this.cfg, logger, { timeoutMs: 1000 }, io);
+      // Declared first: the network asks for the lease API a turn later, even if the constructor threw.
+      let built: EtcdServer | undefined;
       const server: EtcdServer = new EtcdServer(
         this.cfg,
         logger,
@@ -85,11 +102,13 @@ export class SimMember {
           network: this.net.factoryFor(
             this.id,
             this.incarnation,
-            (): LeaderLeaseApi => server.leaderLeases(),
+            (): LeaderLeaseApi | undefined => built?.leaderLeases(),
           ),
         },
       );
+      built = server;
       this.server = server;
+      if (this.sabotage === 'skipLeaseRevokeOnFollower') skipLeaseRevokeOnFollower(server);
       this.up = true;
       void server.start().catch(() => undefined);
     } catch (err) {
@@ -139,6 +158,63 @@ export class SimMember {
     return w;
   }
 
+  /** Leases and lease keys, through the member's ports as the gRPC services call them. */
+  leaseApi(): SimLeaseApi {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    return {
+      grant: (req: LeaseGrantRequest) => server.lease.grant(req),
+      revoke: (req: LeaseRevokeRequest) => server.lease.revoke(req),
+      keepAlive: (id: bigint) => server.lease.keepAlive(id),
+      put: (req: PutRequest) => server.kv.put(req),
+      range: (req: RangeRequest) => server.kv.range(req),
+    };
+  }
+
+  /** A watcher over the lease keys from revision 1: every put and delete of them, as this member stored them. */
+  leaseKeyWatcher(): SimWatcher | undefined {
+    const server = this.server;
+    if (server === undefined) return undefined;
+    const w = new SimWatcher(`${this.name}#${this.incarnation}`, 1, false, {
+      key: Buffer.from(LEASE_PREFIX),
+      rangeEnd: prefixEnd(LEASE_PREFIX),
+    });
+    w.attach((onReadable) => server.watch.openStream({ onReadable }));
+    return w;
+  }
+
+  /** This member leads: hand leadership to `target` (etcd's MoveLeader). */
+  async moveLeader(target: bigint): Promise<void> {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    await server.maintenance.moveLeader(target);
+  }
+
+  /** Shifts this member's wall clock (an NTP step, or an operator's mistake): now() jumps, monotonic time does not. */
+  jumpClock(ms: number): void {
+    this.clockOffsetMs += ms;
+    if (this.clock !== undefined) this.clock.skewMs = this.clockOffsetMs;
+  }
+
+  /** One line of raft and store state, for a failing seed's report. */
+  describe(): string {
+    const server = this.server;
+    if (!this.up || server === undefined) return `${this.name}: down`;
+    const st = server.maintenance.status();
+    return (
+      `${this.name}#${this.incarnation}: term ${st.raftTerm} leader ${st.leader.toString(16)} commit ${st.raftIndex} ` +
+      `applied ${st.raftAppliedIndex} rev ${server.currentRevision()} leading=${server.state.isLeader}`
+    );
+  }
+
+  appliedIndex(): number {
+    return this.server?.maintenance.status().raftAppliedIndex ?? -1;
+  }
+
+  commitIndex(): number {
+    return this.server?.state.commitIndex ?? -1;
+  }
+
   currentRevision(): number {
     return this.server?.currentRevision() ?? 0;
   }
@@ -161,6 +237,7 @@ export class SimMember {
       for (const kv of r.kvs) {
         if (Number(kv.modRevision) !== rev) continue;
         const key = Buffer.from(kv.key).toString();
+        if (key.startsWith(LEASE_PREFIX)) continue; // lease keys are checked by their own checker
         const list = out.get(key) ?? [];
         list.push({ modRev: rev, value: Buffer.from(kv.value).toString() });
         out.set(key, list);
@@ -175,4 +252,25 @@ export class SimMember {
     const h = await server.maintenance.hashKV(0);
     return { revision: Number(h.header?.revision ?? 0), hash: h.hash };
   }
+}
+
+/** The range end of a prefix (etcd's GetPrefixRangeEnd for ASCII prefixes). */
+function prefixEnd(prefix: string): Buffer {
+  const b = Buffer.from(prefix);
+  b[b.length - 1]!++;
+  return b;
+}
+
+/**
+ * Sabotage: a follower applies a lease revoke (expiry or client revoke)
+ * without deleting the lease's keys, so members diverge. Wraps the member's
+ * lessor, which is private: a deliberate bug needs a way in.
+ */
+function skipLeaseRevokeOnFollower(server: EtcdServer): void {
+  const lessor = (server as unknown as { lessor: { revoke(id: bigint): { keys: Uint8Array[] } } }).lessor;
+  const revoke = lessor.revoke.bind(lessor);
+  lessor.revoke = (id: bigint) => {
+    const out = revoke(id);
+    return server.state.isLeader ? out : { ...out, keys: [] };
+  };
 }

@@ -40,8 +40,8 @@ export class Unreachable extends Error {}
 
 export class SimNetwork {
   private readonly endpoints = new Map<bigint, Endpoint>();
-  /** `from>to` pairs that are cut. */
-  private readonly cuts = new Set<string>();
+  /** Cut links: from → the members it cannot reach (bigint keys: no string per message). */
+  private readonly cuts = new Map<bigint, Set<bigint>>();
   faults: NetFaults = CALM;
   delivered = 0;
   dropped = 0;
@@ -78,13 +78,18 @@ export class SimNetwork {
   isolate(id: bigint, others: readonly bigint[]): void {
     for (const o of others) {
       if (o === id) continue;
-      this.cuts.add(`${id}>${o}`);
-      this.cuts.add(`${o}>${id}`);
+      this.cutOneWay(id, o);
+      this.cutOneWay(o, id);
     }
   }
 
   cutOneWay(from: bigint, to: bigint): void {
-    this.cuts.add(`${from}>${to}`);
+    let s = this.cuts.get(from);
+    if (s === undefined) {
+      s = new Set();
+      this.cuts.set(from, s);
+    }
+    s.add(to);
   }
 
   heal(): void {
@@ -92,7 +97,7 @@ export class SimNetwork {
   }
 
   private cut(from: bigint, to: bigint): boolean {
-    return this.cuts.has(`${from}>${to}`);
+    return this.cuts.size > 0 && this.cuts.get(from)?.has(to) === true;
   }
 
   private delay(): number {

@@ -61,10 +61,22 @@ function before(a: Event, b: Event): boolean {
   return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
-/** Lets every promise chain already started run to its next wait on the virtual clock. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets every promise chain already started run to its next wait on the virtual
+ * clock. Called from a microtask, a nextTick callback runs only once the
+ * microtask queue is empty (Node drains it before the tick queue), which is
+ * what "settled" means here: nothing in a simulated member waits on real I/O.
+ * An event-loop turn (setImmediate) costs ~20x more, so it is taken only every
+ * few steps (`turn`): enough for the code that yields with a real setImmediate
+ * (mvcc compaction, the bbolt writer) to make progress, at points fixed by the
+ * step count, so a seed still replays exactly.
+ */
+export function settle(turn = false): Promise<void> {
+  return new Promise((resolve) => (turn ? setImmediate(resolve) : process.nextTick(resolve)));
 }
+
+/** One real event-loop turn every this many steps (see settle). */
+const STEPS_PER_TURN = 8;
 
 /** The epoch the virtual wall clock starts at (a fixed date: ids derived from time replay too). */
 const EPOCH_MS = Date.UTC(2026, 0, 1);
@@ -73,6 +85,8 @@ export class VirtualClock implements Clock {
   private t = 0;
   private seq = 0;
   private readonly queue = new EventQueue();
+  /** Events run so far (a cost figure for the sweep). */
+  steps = 0;
   /** Per-member skew of the wall clock (clock jumps and skew between members). */
   wallSkewMs = 0;
 
@@ -134,8 +148,9 @@ export class VirtualClock implements Clock {
       this.queue.pop();
       if (e.cancelled) continue;
       this.t = Math.max(this.t, e.at);
+      this.steps++;
       e.fn();
-      await settle();
+      await settle(this.steps % STEPS_PER_TURN === 0);
       return true;
     }
   }
@@ -144,7 +159,7 @@ export class VirtualClock implements Clock {
   async runUntil(until: number, onStep?: () => void): Promise<void> {
     while (await this.step(until)) onStep?.();
     this.t = Math.max(this.t, until);
-    await settle();
+    await settle(true);
   }
 
   /** Runs until `cond()` holds or `limitMs` of virtual time passed; returns whether it held. */
@@ -154,7 +169,7 @@ export class VirtualClock implements Clock {
       if (!(await this.step(until))) {
         if (this.t >= until) return cond();
         this.t = until;
-        await settle();
+        await settle(true);
         return cond();
       }
     }
@@ -169,24 +184,39 @@ export class VirtualClock implements Clock {
  * network, disk — belongs to the dead incarnation and is cut too).
  */
 export class MemberClock implements Clock {
+  /** Wall-clock offset from the shared timeline (skew; a jump changes it). */
   skewMs = 0;
   private readonly live = new Set<Timer>();
   private halted = false;
+  /** Where this clock's monotonic time started, on the shared timeline. */
+  private readonly origin: number;
 
-  constructor(private readonly base: VirtualClock) {}
+  constructor(
+    private readonly base: VirtualClock,
+    /** How fast this member's clock runs (1.01: 1% fast, its timers fire early and its durations look long). */
+    private readonly rate = 1,
+  ) {
+    this.origin = base.monotonic();
+  }
 
   now(): number {
-    return this.base.now() + this.skewMs;
+    // Whole milliseconds, as Date.now() gives (ids are derived from it).
+    return Math.floor(this.base.now() + this.skewMs + (this.base.monotonic() - this.origin) * (this.rate - 1));
   }
 
   monotonic(): number {
-    return this.base.monotonic();
+    return this.origin + (this.base.monotonic() - this.origin) * this.rate;
+  }
+
+  /** Member milliseconds → shared-timeline milliseconds. */
+  private scaled(ms: number): number {
+    return this.rate === 1 ? ms : Math.round(ms / this.rate);
   }
 
   after(ms: number, fn: () => void, opts?: TimerOptions): Timer {
     if (this.halted) return { cancel: () => undefined };
     const t: Timer = this.base.after(
-      ms,
+      this.scaled(ms),
       () => {
         this.live.delete(t);
         if (!this.halted) fn();
@@ -205,7 +235,7 @@ export class MemberClock implements Clock {
   every(ms: number, fn: () => void, opts?: TimerOptions): Timer {
     if (this.halted) return { cancel: () => undefined };
     const t = this.base.every(
-      ms,
+      this.scaled(ms),
       () => {
         if (!this.halted) fn();
       },
