@@ -35,6 +35,7 @@ import {
   type Ready,
   type Snapshot,
   type SoftState,
+  StateType,
 } from '../raft/types.js';
 import type { Clock, Timer } from '../runtime/clock.js';
 import type { AppliedIndexWaiters } from './applied-wait.js';
@@ -104,6 +105,8 @@ export class RaftLoop {
   /** Term and vote of the newest hard state taken. */
   private takenTerm = 0;
   private takenVote = 0n;
+  /** Leader as of the newest Ready taken. */
+  private leading = false;
   /** The newest hard state taken whose commit index no save has carried yet. */
   private unsavedHardState: HardState | undefined;
 
@@ -213,7 +216,12 @@ export class RaftLoop {
   /** The Ready's WAL write, if it has anything durable to say (see the header on commit-only Readys). */
   private save(rd: Ready): Promise<void> | undefined {
     if (rd.hardState !== undefined) this.unsavedHardState = rd.hardState;
+    if (rd.softState !== undefined) this.leading = rd.softState.state === StateType.Leader;
     if (rd.entries.length === 0 && !rd.mustSync) return undefined;
+    // A leader of several voters writes in the background: the followers' acknowledgements
+    // (which may commit without its own write) must not wait behind a blocking write.
+    const voters = this.o.applier.confState?.voters.length ?? 1;
+    this.o.wal.setInlineSync?.(!(this.leading && voters > 1));
     const hs = this.unsavedHardState;
     this.unsavedHardState = undefined;
     return this.o.wal.save(hs, rd.entries, rd.mustSync);

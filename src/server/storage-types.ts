@@ -15,6 +15,12 @@ export interface WalLog {
    * saves must land, and resolve, in call order.
    */
   save(hardState: HardState | undefined, entries: Entry[], sync: boolean): Promise<void>;
+  /**
+   * Whether small synced writes may block this thread (fastest when nothing else is waiting)
+   * or must go to the background (a leader of several voters has acknowledgements to take
+   * while its own write runs). Optional: a WAL may have only one way.
+   */
+  setInlineSync?(allowed: boolean): void;
   saveSnapshot(mark: WalSnapshotMark): Promise<void> | void;
   releaseTo(index: number): Promise<void> | void;
   close(): Promise<void> | void;

@@ -118,6 +118,8 @@ export class Wal {
   private readonly fs: FileSystem;
   /** clock.monotonic() before which no group is written inline (set after a slow inline write). */
   private inlineOffUntil = 0;
+  /** Cleared by setInlineSync(false): every write goes to the thread pool. */
+  private inlineAllowed = true;
   /** Called with each synced group's write+sync time in seconds (the member's metrics); optional. */
   syncObserver: ((seconds: number) => void) | undefined;
 
@@ -230,6 +232,11 @@ export class Wal {
   /** Counts of tail writes and fdatasyncs (cuts excluded), to verify batching in tests and benchmarks. */
   stats(): { writes: number; syncs: number; saves: number; tailOffset: number } {
     return { ...this.counters, tailOffset: this.tailOffset };
+  }
+
+  /** See WalLog.setInlineSync: false sends every write to the thread pool. */
+  setInlineSync(allowed: boolean): void {
+    this.inlineAllowed = allowed;
   }
 
   /** Index of the last entry passed to save() (or covered by a snapshot record). */
@@ -388,7 +395,10 @@ export class Wal {
       sync ||= j.sync;
     }
     return (
-      sync && bytes <= this.settings.inlineSyncBytes && this.settings.clock.monotonic() >= this.inlineOffUntil
+      sync &&
+      this.inlineAllowed &&
+      bytes <= this.settings.inlineSyncBytes &&
+      this.settings.clock.monotonic() >= this.inlineOffUntil
     );
   }
 
