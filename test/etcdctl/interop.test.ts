@@ -33,6 +33,8 @@ function run(file: string, args: string[], input = '', env: Record<string, strin
         resolve({ code, stdout, stderr });
       },
     );
+    // A command that exits without reading its input makes the write fail with EPIPE: harmless.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input);
   });
 }

@@ -173,13 +173,31 @@ describe('check helpers', () => {
   });
 
   test('the rate limiter holds the rate, ends at the deadline and does not burst', async () => {
-    const limiter = new RateLimiter(500);
-    const started = performance.now();
-    let slots = 0;
-    while (await limiter.wait(started + 400)) slots++;
-    const took = performance.now() - started;
-    assert.ok(slots >= 185 && slots <= 202, `${slots} slots in 400 ms at 500/s`);
-    assert.ok(took < 450, `stopped after ${took} ms`);
+    // A fake clock: sleeps advance it exactly, or late (a loaded machine's timers).
+    const run = async (lateMs: number) => {
+      let now = 1000;
+      const clock = {
+        now: () => now,
+        sleep: async (ms: number) => {
+          now += ms + lateMs;
+        },
+        yieldTurn: async () => undefined,
+      };
+      const limiter = new RateLimiter(500, clock);
+      const started = now;
+      const at: number[] = [];
+      while (await limiter.wait(started + 400)) at.push(now);
+      return { at, ended: now - started };
+    };
+    const exact = await run(0);
+    assert.equal(exact.at.length, 201, 'slots 0, 2, ..., 400 ms');
+    assert.ok(exact.ended <= 400);
+    for (let i = 1; i < exact.at.length; i++) assert.equal(exact.at[i]! - exact.at[i - 1]!, 2, 'no burst');
+    // Timers 3 ms late: the limiter takes slots late, but never more than the rate allows and
+    // never one ahead of its time.
+    const late = await run(3);
+    assert.ok(late.at.length <= 201, `${late.at.length} slots at 500/s in 400 ms`);
+    assert.ok(late.at.length >= 100, `only ${late.at.length} slots: late timers lost the rate`);
   });
 
   test('memory: the value of process_resident_memory_bytes', async () => {

@@ -70,28 +70,46 @@ export function randomKey(prefix: Buffer, size: number): Buffer {
 }
 
 /** Spaces events evenly at `perSecond`, without bursts: a slot missed is not made up later. */
+/** The time a RateLimiter reads and waits on (the real one by default; tests pass a fake). */
+export interface LimiterClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Lets other work run between slots that need no sleep. */
+  yieldTurn(): Promise<void>;
+}
+
+const REAL_LIMITER_CLOCK: LimiterClock = {
+  now: () => performance.now(),
+  sleep,
+  yieldTurn: () => new Promise((r) => setImmediate(r)),
+};
+
 export class RateLimiter {
-  private next = performance.now();
+  private next: number;
   private readonly intervalMs: number;
   private sinceYield = 0;
 
-  constructor(perSecond: number) {
+  constructor(
+    perSecond: number,
+    private readonly clock: LimiterClock = REAL_LIMITER_CLOCK,
+  ) {
     this.intervalMs = 1000 / perSecond;
+    this.next = clock.now();
   }
 
   /** Waits for the next slot; false (without waiting) when that slot comes after `deadline`. */
   async wait(deadline: number): Promise<boolean> {
-    const now = performance.now();
+    const now = this.clock.now();
     // A timer that fired late may take its slot late without pushing every later slot back
     // (Go's timers are precise enough not to need this); anything later than one slot is lost.
     const at = Math.max(now - this.intervalMs, this.next);
     if (at > deadline) return false;
     this.next = at + this.intervalMs;
     // Timers are at best a millisecond apart: shorter waits run on and let the average rate hold.
-    if (at - now >= 1) await sleep(at - now);
+    if (at - now >= 1) await this.clock.sleep(at - now);
     else if (++this.sinceYield >= 32) {
       this.sinceYield = 0;
-      await new Promise((r) => setImmediate(r));
+      await this.clock.yieldTurn();
     }
     return true;
   }
