@@ -3,8 +3,9 @@
 // compares name, since it may report an outdated key as changed), and ranges
 // that went upstream refill the cache. Keys are moved under --namespace
 // between the cache (which sees the caller's keys) and the cluster.
-import type { CallContext, ServiceImplementation } from '../api/grpc/types.js';
+
 import { GrpcError, Status } from '../api/grpc/status.js';
+import type { CallContext, ServiceImplementation } from '../api/grpc/types.js';
 import type { EtcdClient } from '../client/index.js';
 import type {
   CompactionRequest,
@@ -38,7 +39,9 @@ export function kvProxy(
 
   const rangeUpstream = async (req: RangeRequest, ctx: CallContext): Promise<RangeResponse> => {
     metrics.upstreamRanges++;
-    const resp = await upstream(() => client.kv.range(ns.enabled ? ns.range(req) : req, upstreamOptions(ctx)));
+    const resp = await upstream(() =>
+      client.kv.range(ns.enabled ? ns.range(req) : req, upstreamOptions(ctx)),
+    );
     return ns.enabled ? ns.rangeResponse(resp) : resp;
   };
 
@@ -84,6 +87,9 @@ export function kvProxy(
       cache.invalidate(req.key, Buffer.alloc(0));
       settle();
       const resp = await upstream(() => client.kv.put(ns.enabled ? ns.put(req) : req, upstreamOptions(ctx)));
+      // Again after the write: a range answered meanwhile may have cached the old value.
+      cache.invalidate(req.key, Buffer.alloc(0));
+      settle();
       return ns.enabled ? ns.putResponse(resp) : resp;
     },
     deleteRange: async (req: DeleteRangeRequest, ctx) => {
@@ -93,6 +99,8 @@ export function kvProxy(
       const resp = await upstream(() =>
         client.kv.deleteRange(ns.enabled ? ns.deleteRange(req) : req, upstreamOptions(ctx)),
       );
+      cache.invalidate(req.key, req.rangeEnd);
+      settle();
       return ns.enabled ? ns.deleteRangeResponse(resp) : resp;
     },
     txn: async (req: TxnRequest, ctx) => {

@@ -97,7 +97,9 @@ export class Namespace {
 
   /** LeaseTimeToLive's keys: only those under the prefix, without it (as etcd's namespaced lease). */
   leaseKeys(keys: Buffer[]): Buffer[] {
-    return keys.filter((k) => k.subarray(0, this.prefix.length).equals(this.prefix)).map((k) => this.strip(k));
+    return keys
+      .filter((k) => k.subarray(0, this.prefix.length).equals(this.prefix))
+      .map((k) => this.strip(k));
   }
 
   private kv(kv: KeyValue): KeyValue {
@@ -118,7 +120,10 @@ export class Namespace {
         return { request: { $case: 'requestPut', requestPut: this.put(r.requestPut) } };
       case 'requestDeleteRange':
         return {
-          request: { $case: 'requestDeleteRange', requestDeleteRange: this.deleteRange(r.requestDeleteRange) },
+          request: {
+            $case: 'requestDeleteRange',
+            requestDeleteRange: this.deleteRange(r.requestDeleteRange),
+          },
         };
       case 'requestTxn':
         return { request: { $case: 'requestTxn', requestTxn: this.txn(r.requestTxn) } };

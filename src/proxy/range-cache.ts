@@ -49,7 +49,8 @@ export class RangeCache {
 
   add(req: RangeRequest, resp: RangeResponse): void {
     const key = cacheKey(req);
-    if (req.revision > this.compactedRevision) {
+    // Revision 0 means "latest", never compacted (etcd's cache stops caching those after a compaction).
+    if (req.revision === 0 || req.revision > this.compactedRevision) {
       this.entries.delete(key);
       this.entries.set(key, resp);
       while (this.entries.size > this.maxEntries) {

@@ -14,15 +14,21 @@ export function serverMain(): string {
   return process.env.ETCD_TS_MAIN ?? fileURLToPath(new URL('../../src/cmd/etcd/main.js', import.meta.url));
 }
 
+/**
+ * A free loopback port picked at random outside the kernel's ephemeral range (32768+): ports the
+ * kernel hands out (listen(0), outgoing connections) come in sequence, so two suites running at
+ * once could both be given a port one of them just closed, and mix their traffic.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 export function tempDir(prefix: string): string {

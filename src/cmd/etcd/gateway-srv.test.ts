@@ -6,9 +6,9 @@ import { parseGatewayArgs, startGateway } from './gateway.js';
 import {
   discoverEndpoints,
   lookupClientEndpoints,
+  SrvDiscoveryError,
   type SrvRecord,
   type SrvResolver,
-  SrvDiscoveryError,
   srvServiceName,
 } from './gateway-srv.js';
 
@@ -21,13 +21,19 @@ function fakeResolver(table: Record<string, SrvRecord[]>): SrvResolver & { asked
     resolveSrv: async (name) => {
       asked.push(name);
       const records = table[name];
-      if (records === undefined) throw Object.assign(new Error(`querySrv ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
+      if (records === undefined)
+        throw Object.assign(new Error(`querySrv ENOTFOUND ${name}`), { code: 'ENOTFOUND' });
       return records;
     },
   };
 }
 
-const srv = (name: string, port: number, priority = 0, weight = 0): SrvRecord => ({ name, port, priority, weight });
+const srv = (name: string, port: number, priority = 0, weight = 0): SrvRecord => ({
+  name,
+  port,
+  priority,
+  weight,
+});
 
 function echoServer(tag: string): Promise<{ server: Server; port: number }> {
   const server = createServer((s) => s.on('data', (d) => s.write(`${tag}:${d.toString()}`)));
@@ -105,7 +111,12 @@ describe('SRV names and lookups', () => {
 
 describe('gateway with --discovery-srv', () => {
   test('flags', () => {
-    const o = parseGatewayArgs(['--discovery-srv=example.com', '--discovery-srv-name', 'p', '--insecure-discovery']);
+    const o = parseGatewayArgs([
+      '--discovery-srv=example.com',
+      '--discovery-srv-name',
+      'p',
+      '--insecure-discovery',
+    ]);
     assert.equal(o.discoverySrv, 'example.com');
     assert.equal(o.discoverySrvName, 'p');
     assert.equal(o.insecureDiscovery, true);
@@ -143,7 +154,12 @@ describe('gateway with --discovery-srv', () => {
   test('an empty answer fails the start with etcd error text', async () => {
     await assert.rejects(
       startGateway(
-        { listenAddr: '127.0.0.1:0', endpoints: ['127.0.0.1:1'], retryDelayMs: 1000, discoverySrv: 'example.com' },
+        {
+          listenAddr: '127.0.0.1:0',
+          endpoints: ['127.0.0.1:1'],
+          retryDelayMs: 1000,
+          discoverySrv: 'example.com',
+        },
         nopLogger(),
         { srvResolver: fakeResolver({}) },
       ),

@@ -146,7 +146,10 @@ function tcpProbe(host: string, port: number): Promise<void> {
  * https:// ones that accept a connection. Empty when none survive; the caller
  * then falls back to --endpoints, as etcd does.
  */
-export async function discoverEndpoints(opts: SrvDiscoveryOptions, log: Logger): Promise<DiscoveredEndpoint[]> {
+export async function discoverEndpoints(
+  opts: SrvDiscoveryOptions,
+  log: Logger,
+): Promise<DiscoveredEndpoint[]> {
   const resolver = opts.resolver ?? systemSrvResolver;
   const all = await lookupClientEndpoints(opts.domain, opts.serviceName, resolver);
   const urls = all.map((e) => e.url);

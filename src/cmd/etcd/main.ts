@@ -11,6 +11,7 @@ import { startEtcd } from '../../embed/etcd.js';
 import { createLogger } from '../../log/logger.js';
 import type { Logger } from '../../log/types.js';
 import { GATEWAY_USAGE, parseGatewayArgs, startGateway } from './gateway.js';
+import { GRPC_PROXY_GROUP_USAGE, GRPC_PROXY_USAGE, parseGrpcProxyArgs, runGrpcProxy } from './grpc-proxy.js';
 import { describeConfigError } from './report.js';
 
 function loggerFor(cfg: ServerConfig): Logger & { close(): void } {
@@ -58,12 +59,30 @@ function exitOnSignals(log: Logger, close: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
-/** "etcd gateway start ...": the TCP proxy; "etcd grpc-proxy" is not implemented. */
-async function runSubcommand(command: string, args: readonly string[]): Promise<void> {
-  if (command === 'grpc-proxy') {
-    process.stderr.write('etcd-ts does not implement "etcd grpc-proxy"\n');
+/** "etcd grpc-proxy start ...": the gRPC proxy (src/proxy). */
+async function runGrpcProxyCommand(args: readonly string[]): Promise<void> {
+  if (args[0] !== 'start') {
+    process.stderr.write(GRPC_PROXY_GROUP_USAGE);
+    process.exit(args.length === 0 ? 0 : 1);
+  }
+  const log = createLogger({ format: 'json', level: 'info', outputs: ['stderr'] });
+  try {
+    const flags = parseGrpcProxyArgs(args.slice(1));
+    if (flags.help) {
+      process.stdout.write(GRPC_PROXY_USAGE);
+      process.exit(0);
+    }
+    const running = await runGrpcProxy(flags, log);
+    exitOnSignals(log, () => running.close());
+  } catch (err) {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
+}
+
+/** "etcd gateway start ...": the TCP proxy; "etcd grpc-proxy start ...": the gRPC proxy. */
+async function runSubcommand(command: string, args: readonly string[]): Promise<void> {
+  if (command === 'grpc-proxy') return runGrpcProxyCommand(args);
   if (args[0] !== 'start') {
     process.stderr.write(GATEWAY_USAGE);
     process.exit(args.length === 0 ? 0 : 1);
