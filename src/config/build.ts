@@ -179,6 +179,7 @@ function assemble(f: FlagReader, configFile: string): ServerConfig {
     experimentalCompactionBatchLimit: f.num('experimental-compaction-batch-limit'),
     experimentalWatchProgressNotifyIntervalMs: f.ms('experimental-watch-progress-notify-interval'),
     experimentalWarningApplyDurationMs: f.ms('experimental-warning-apply-duration'),
+    experimentalAutoDisarmNospace: f.bool('experimental-auto-disarm-nospace'),
     unsafeNoFsync: f.bool('unsafe-no-fsync'),
     forceNewCluster: f.bool('force-new-cluster'),
     configFile,

@@ -56,6 +56,8 @@ const YAML_FLAG_KEYS: ReadonlySet<string> = new Set([
   'experimental-compaction-batch-limit',
   'experimental-watch-progress-notify-interval',
   'experimental-warning-apply-duration',
+  // beyond etcd: not a key of etcd's YAML struct, read as the flag is
+  'experimental-auto-disarm-nospace',
   'force-new-cluster',
   'enable-pprof',
   'metrics',

@@ -193,6 +193,13 @@ export const FLAG_DEFS: readonly FlagDef[] = [
   def('experimental-compaction-batch-limit', 'int', 1000, 'Revisions deleted per compaction batch.'),
   def('experimental-watch-progress-notify-interval', 'duration', 600 * SECOND, 'Watch progress period.'),
   def('experimental-warning-apply-duration', 'duration', 100 * MS, 'Slow-apply warning threshold.'),
+  // beyond etcd (docs/decisions/0018-nospace-auto-disarm.md)
+  def(
+    'experimental-auto-disarm-nospace',
+    'bool',
+    false,
+    'Disarm NOSPACE by itself once the db size is below 80% of the quota (beyond etcd).',
+  ),
   ...IGNORED_FLAGS.map((n) => def(n, 'ignored', false, '')),
 ];
 

@@ -127,6 +127,8 @@ export interface ServerConfig {
   experimentalCompactionBatchLimit: number;
   experimentalWatchProgressNotifyIntervalMs: number;
   experimentalWarningApplyDurationMs: number;
+  /** Beyond etcd: disarm NOSPACE once space is reclaimed (server/nospace-auto-disarm.ts). */
+  experimentalAutoDisarmNospace: boolean;
   unsafeNoFsync: boolean;
   forceNewCluster: boolean;
 

@@ -6,6 +6,14 @@
 // written from (export.ts): the same buckets and records etcd's bbolt file would hold. A member of
 // etcd-ts and one of etcd 3.4 holding the same data therefore answer the same hash. The key bucket
 // is streamed from one LMDB read transaction; the event loop gets a turn every MiB hashed.
+//
+// Where the hashes legitimately differ: after `etcdctl snapshot restore` (3.4) of a snapshot taken
+// from a cluster whose member ids differ from the restored one's, etcd 3.4 keeps the OLD members'
+// records in its members bucket (its restore "deletes" them with a DeleteRange on the key space,
+// which never touches that bucket; 3.4 reads membership from the v2 store, so they are dead data).
+// Our members bucket is the live membership, without those stale records, so Hash differs by them
+// (HashKV and every other bucket stay equal). Restoring into the same member ids (same peer URLs
+// and cluster token as the saved cluster, the tutorials' case) gives equal hashes.
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { crc32c } from '@node-rs/crc32';
@@ -21,9 +29,7 @@ export interface HashIgnore {
 }
 
 /** What etcd 3.4's store.Hash() leaves out (mvcc.DefaultIgnores). */
-export const ETCD_HASH_IGNORES: readonly HashIgnore[] = [
-  { bucket: BUCKET.meta, key: META_CONSISTENT_INDEX },
-];
+export const ETCD_HASH_IGNORES: readonly HashIgnore[] = [{ bucket: BUCKET.meta, key: META_CONSISTENT_INDEX }];
 
 export interface HashOptions {
   /** Entries left out; etcd's DefaultIgnores unless given (`[]` hashes everything, as snapshot status). */
@@ -39,7 +45,11 @@ const YIELD_EVERY_BYTES = 1 << 20;
  * opened before the first await). `extra` supplies what lives outside our store (membership,
  * consistent index) exactly as for a snapshot.
  */
-export async function hashEtcdDb(store: MvccStore, extra: EtcdDbExtra, opts: HashOptions = {}): Promise<number> {
+export async function hashEtcdDb(
+  store: MvccStore,
+  extra: EtcdDbExtra,
+  opts: HashOptions = {},
+): Promise<number> {
   const ignored = new Set((opts.ignore ?? ETCD_HASH_IGNORES).map((i) => ignoreId(i.bucket, i.key)));
   const yieldEvery = opts.yieldEveryBytes ?? YIELD_EVERY_BYTES;
   const view = store.exportView();

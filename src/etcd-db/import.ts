@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { type BoltBucket, BoltDb } from '../bbolt/index.js';
 import { decodeLeaseRecord } from '../lease/index.js';
-import { Backend, type StoredRecord } from '../mvcc/backend.js';
+import { Backend } from '../mvcc/backend.js';
 import { decodeKeyValue } from '../mvcc/kv-codec.js';
+import type { StoreBackend, StoredRecord } from '../mvcc/store-backend.js';
 import {
   AUTH_BUCKETS,
   BUCKET,
@@ -52,51 +53,12 @@ export async function importEtcdDb(path: string, into: string): Promise<Imported
   const db = BoltDb.openFile(path);
   let backend: Backend | undefined;
   try {
-    const keyBucket = requireBucket(db, BUCKET.key);
-    const metaBucket = requireBucket(db, BUCKET.meta);
+    requireBucket(db, BUCKET.key);
     backend = Backend.open(into);
-    const { records, lastMain } = await loadRecords(keyBucket, backend);
-
-    const consistentRaw = metaBucket.get(META_CONSISTENT_INDEX);
-    const consistentIndex = consistentRaw ? decodeSafeU64BE(consistentRaw, META_CONSISTENT_INDEX) : 0;
-    backend.setMeta('consistent_index', consistentIndex);
-    const compactMark = (name: 'scheduledCompactRev' | 'finishedCompactRev'): number => {
-      const raw = metaBucket.get(name);
-      if (raw === undefined) return -1;
-      const rev = decodeCompactRev(raw, name);
-      backend!.setMeta(name, rev);
-      return rev;
-    };
-    const scheduled = compactMark(META_SCHEDULED_COMPACT);
-    const finished = compactMark(META_FINISHED_COMPACT);
-
-    for (const e of plainEntries(db, BUCKET.lease)) {
-      decodeLeaseRecord(e.value); // refuse garbage now rather than when the lessor loads it
-      backend.setAux(BUCKET.lease, e.key, e.value);
-    }
-    for (const e of plainEntries(db, BUCKET.alarm)) {
-      backend.setAux(BUCKET.alarm, ourAlarmKey(fromEtcdAlarmKey(e.key)), new Uint8Array());
-    }
-    for (const name of AUTH_BUCKETS) {
-      for (const e of plainEntries(db, name)) backend.setAux(name, e.key, e.value);
-    }
-    const members = [...plainEntries(db, BUCKET.members)].map((e) => decodeMember(e.key, e.value));
-    const removed = [...plainEntries(db, BUCKET.membersRemoved)].map((e) => memberIdFromKey(e.key));
-    const version = db.bucket(BUCKET.cluster)?.get(CLUSTER_VERSION_KEY);
-    backend.commit();
+    const imported = await importEtcdDbInto(db, backend);
     await backend.close();
     backend = undefined;
-    return {
-      consistentIndex,
-      members,
-      removed,
-      clusterVersion: version ? version.toString('utf8') : '',
-      // MvccStore.restore: the last record, raised to a compaction mark that removed the newest ones.
-      revision: Math.max(1, lastMain, finished, scheduled),
-      // A scheduled but unfinished compaction is resumed on open and counts as done.
-      compactRevision: Math.max(finished, scheduled),
-      records,
-    };
+    return imported;
   } catch (err) {
     if (backend !== undefined) {
       await backend.close().catch(() => {});
@@ -107,6 +69,55 @@ export async function importEtcdDb(path: string, into: string): Promise<Imported
   } finally {
     db.close();
   }
+}
+
+/**
+ * Loads an opened etcd db into an empty backend of any kind (the LMDB file above, or the
+ * simulator's MemoryBackend for a raft snapshot received under simulation) and commits it.
+ */
+export async function importEtcdDbInto(db: BoltDb, backend: StoreBackend): Promise<ImportedEtcdDb> {
+  const keyBucket = requireBucket(db, BUCKET.key);
+  const metaBucket = requireBucket(db, BUCKET.meta);
+  const { records, lastMain } = await loadRecords(keyBucket, backend);
+
+  const consistentRaw = metaBucket.get(META_CONSISTENT_INDEX);
+  const consistentIndex = consistentRaw ? decodeSafeU64BE(consistentRaw, META_CONSISTENT_INDEX) : 0;
+  backend.setMeta('consistent_index', consistentIndex);
+  const compactMark = (name: 'scheduledCompactRev' | 'finishedCompactRev'): number => {
+    const raw = metaBucket.get(name);
+    if (raw === undefined) return -1;
+    const rev = decodeCompactRev(raw, name);
+    backend.setMeta(name, rev);
+    return rev;
+  };
+  const scheduled = compactMark(META_SCHEDULED_COMPACT);
+  const finished = compactMark(META_FINISHED_COMPACT);
+
+  for (const e of plainEntries(db, BUCKET.lease)) {
+    decodeLeaseRecord(e.value); // refuse garbage now rather than when the lessor loads it
+    backend.setAux(BUCKET.lease, e.key, e.value);
+  }
+  for (const e of plainEntries(db, BUCKET.alarm)) {
+    backend.setAux(BUCKET.alarm, ourAlarmKey(fromEtcdAlarmKey(e.key)), new Uint8Array());
+  }
+  for (const name of AUTH_BUCKETS) {
+    for (const e of plainEntries(db, name)) backend.setAux(name, e.key, e.value);
+  }
+  const members = [...plainEntries(db, BUCKET.members)].map((e) => decodeMember(e.key, e.value));
+  const removed = [...plainEntries(db, BUCKET.membersRemoved)].map((e) => memberIdFromKey(e.key));
+  const version = db.bucket(BUCKET.cluster)?.get(CLUSTER_VERSION_KEY);
+  backend.commit();
+  return {
+    consistentIndex,
+    members,
+    removed,
+    clusterVersion: version ? version.toString('utf8') : '',
+    // MvccStore.restore: the last record, raised to a compaction mark that removed the newest ones.
+    revision: Math.max(1, lastMain, finished, scheduled),
+    // A scheduled but unfinished compaction is resumed on open and counts as done.
+    compactRevision: Math.max(finished, scheduled),
+    records,
+  };
 }
 
 function requireBucket(db: BoltDb, name: string): BoltBucket {
@@ -127,7 +138,7 @@ function* plainEntries(db: BoltDb, name: string): Generator<{ key: Buffer; value
 
 async function loadRecords(
   bucket: BoltBucket,
-  backend: Backend,
+  backend: StoreBackend,
 ): Promise<{ records: number; lastMain: number }> {
   let chunk: StoredRecord[] = [];
   let records = 0;

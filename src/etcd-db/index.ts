@@ -9,7 +9,7 @@ export {
 } from './codecs.js';
 export { type EtcdDbExtra, type ExportOptions, exportEtcdDb } from './export.js';
 export { ETCD_HASH_IGNORES, type HashIgnore, type HashOptions, hashEtcdDb } from './hash.js';
-export { type ImportedEtcdDb, importEtcdDb } from './import.js';
+export { type ImportedEtcdDb, importEtcdDb, importEtcdDbInto } from './import.js';
 export {
   copySnapshotDb,
   hasSha256Trailer,

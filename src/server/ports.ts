@@ -122,6 +122,8 @@ export interface WatchPort {
   /** Catch lagging watchers up soon (a stream drained, or a watcher starts in the past). */
   catchUpSoon(): void;
   header(revision: number): ResponseHeader;
+  /** The API sent `count` events to a watch client (etcd's ReportEventReceived; metrics). */
+  eventsSent?(count: number): void;
 }
 
 /** Liveness as /health, the gRPC health service and /metrics see it. */

@@ -8,6 +8,7 @@ import { leaseCommand } from './cmd-lease.js';
 import { lockCommand } from './cmd-lock.js';
 import { maintenanceCommands } from './cmd-maintenance.js';
 import { memberCommand } from './cmd-member.js';
+import { migrateCommand } from './cmd-migrate.js';
 import { makeMirrorCommand } from './cmd-mirror.js';
 import { txnCommand } from './cmd-txn.js';
 import { versionCommand } from './cmd-version.js';
@@ -37,6 +38,7 @@ export const rootCommand: Command = {
     ...maintenanceCommands,
     watchCommand,
     makeMirrorCommand,
+    migrateCommand,
     checkCommand,
   ],
 };
