@@ -125,7 +125,7 @@ async function startLocked(cfg: ServerConfig, log: Logger, lock: DataDirLock): P
       log.flush();
       process.exit(1);
     },
-    dialTls === undefined ? {} : { peerTls: dialTls },
+    { observer: memberMetrics.member, ...(dialTls === undefined ? {} : { peerTls: dialTls }) },
   );
   bindMember(memberMetrics, server, cfg);
   const httpExtras: HttpExtras = { metrics: memberMetrics, alarms: memberAlarms(server) };

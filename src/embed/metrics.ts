@@ -19,13 +19,15 @@ export function metricsLevel(cfg: Pick<ServerConfig, 'metrics'>): 'basic' | 'ext
 
 /**
  * Creates the member's metrics and attaches them to the storage it booted: the WAL and
- * the backend report their syncs and commits, and `boot.backend` is replaced by a view of
- * the same store that counts ranges, puts, deletes and txns.
+ * the backend report their syncs, commits and compactions, and `boot.backend` is replaced by
+ * a view of the same store that counts ranges, puts, deletes and txns. The member's own
+ * events (proposals, leases, peers...) reach `metrics.member`, passed to the EtcdServer.
  */
 export function instrumentStorage(cfg: ServerConfig, boot: BootedStorage): MemberMetrics {
   const metrics = new MemberMetrics({ level: metricsLevel(cfg) });
   boot.wal.syncObserver = metrics.walSynced;
   boot.backend.setCommitObserver(metrics.backendCommitted);
+  boot.backend.setCompactionObserver(metrics.compaction);
   const raw = boot.backend;
   boot.backend = countStoreOps(raw, metrics.storeOps);
   rawStores.set(metrics, raw);

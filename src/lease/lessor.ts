@@ -41,7 +41,15 @@ function checkTime(nowMs: number): void {
   invariant(Number.isFinite(nowMs), `time ${nowMs} is not a finite number`);
 }
 
+/** Told of grants, revokes and renewals as they happen (metrics); optional. */
+export interface LessorObserver {
+  granted?(ttlSec: number): void;
+  revoked?(): void;
+  renewed?(): void;
+}
+
 export class Lessor {
+  observer: LessorObserver | undefined;
   private readonly minTtlSec: number;
   private readonly retryMs: number;
   private readonly revokeRate: number;
@@ -97,6 +105,7 @@ export class Lessor {
       this.expiry.set(id, lease.expiryMs);
       this.scheduleCheckpoint(lease, nowMs);
     }
+    this.observer?.granted?.(lease.ttl);
     return { lease: lease.view(), put: this.recordPut(lease) };
   }
 
@@ -114,6 +123,7 @@ export class Lessor {
     this.expiry.delete(id);
     this.checkpointDue.delete(id);
     this.pendingClears.delete(id);
+    this.observer?.revoked?.();
     return { keys, del: { bucket: LEASE_BUCKET, key: leaseKey(id) } };
   }
 
@@ -235,6 +245,7 @@ export class Lessor {
     if (this.checkpointing && lease.remainingTtl > 0) this.pendingClears.add(id);
     lease.expiryMs = nowMs + lease.ttl * 1000;
     this.expiry.set(id, lease.expiryMs);
+    this.observer?.renewed?.();
     return lease.ttl;
   }
 

@@ -169,6 +169,7 @@ export function mvccFamilies(registry: Registry) {
     watchStreams: gauge('etcd_debugging_mvcc_watch_stream_total', 'Total number of watch streams.'),
     watchers: gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.'),
     slowWatchers: gauge('etcd_debugging_mvcc_slow_watcher_total', 'Total number of unsynced slow watchers.'),
+    // Moved by the watch API as it sends events (etcd's v3rpc calls mvcc.ReportEventReceived).
     events: counter('etcd_debugging_mvcc_events_total', 'Total number of events sent by this member.'),
     pendingEvents: gauge(
       'etcd_debugging_mvcc_pending_events_total',
@@ -282,6 +283,46 @@ export function networkFamilies(registry: Registry) {
       'Round-Trip-Time histogram between peers',
       exponentialBuckets(0.0001, 2, 16),
       ['To'],
+    ),
+    snapshotSend: counter('etcd_network_snapshot_send_success', 'Total number of successful snapshot sends', [
+      'To',
+    ]),
+    snapshotSendInflights: gauge(
+      'etcd_network_snapshot_send_inflights_total',
+      'Total number of inflight snapshot sends',
+      ['To'],
+    ),
+    snapshotSendFailures: counter(
+      'etcd_network_snapshot_send_failures',
+      'Total number of snapshot send failures',
+      ['To'],
+    ),
+    snapshotSendSeconds: histogram(
+      'etcd_network_snapshot_send_total_duration_seconds',
+      'Total latency distributions of v3 snapshot sends',
+      exponentialBuckets(0.1, 2, 10),
+      ['To'],
+    ),
+    snapshotReceive: counter(
+      'etcd_network_snapshot_receive_success',
+      'Total number of successful snapshot receives',
+      ['From'],
+    ),
+    snapshotReceiveInflights: gauge(
+      'etcd_network_snapshot_receive_inflights_total',
+      'Total number of inflight snapshot receives',
+      ['From'],
+    ),
+    snapshotReceiveFailures: counter(
+      'etcd_network_snapshot_receive_failures',
+      'Total number of snapshot receive failures',
+      ['From'],
+    ),
+    snapshotReceiveSeconds: histogram(
+      'etcd_network_snapshot_receive_total_duration_seconds',
+      'Total latency distributions of v3 snapshot receives',
+      exponentialBuckets(0.1, 2, 10),
+      ['From'],
     ),
     clientGrpcSentBytes: counter(
       'etcd_network_client_grpc_sent_bytes_total',

@@ -3,8 +3,9 @@
 // (started, handled by code, messages received and sent, handling time with
 // --metrics extensive) and the bytes etcd counts as etcd_network_client_grpc_*.
 // The wrapper parses only the 5-byte gRPC frame headers to count request messages.
+import type { IncomingHttpHeaders } from 'node:http2';
 import type { CallEvents, CallStream } from '../api/grpc/transport.js';
-import type { GrpcFamilies, NetworkFamilies } from './families.js';
+import type { GrpcFamilies, NetworkFamilies, ServerFamilies } from './families.js';
 import {
   etcdGrpcMethods,
   GRPC_CODE_NAMES,
@@ -30,49 +31,118 @@ interface Labels {
   grpc_method: string;
 }
 
+/**
+ * One method's counts as plain numbers: a call bumps fields, not labelled prom-client
+ * series (≈ 1-4 µs each with label hashing, several per call); they are copied into the
+ * families when scraped.
+ */
+interface MethodCounts {
+  labels: Labels;
+  started: number;
+  received: number;
+  sent: number;
+  /** By gRPC code number. */
+  handled: number[];
+}
+
 export class GrpcMetrics {
-  /** Labels per method path, made once (a call then allocates no label object). */
-  private readonly labelsByPath = new Map<string, Labels>();
+  private readonly byPath = new Map<string, MethodCounts>();
+  private receivedBytes = 0;
+  private sentBytes = 0;
+  /** etcd_server_client_requests_total by "type\0client_api_version". */
+  private readonly clientRequests = new Map<string, number>();
 
   constructor(
     private readonly grpc: GrpcFamilies,
     private readonly net: NetworkFamilies,
+    private readonly server?: Pick<ServerFamilies, 'clientRequests'>,
   ) {
     // etcd 3.4 starts every method's counters at 0 (grpc_prometheus.Register).
     for (const labels of etcdGrpcMethods()) {
-      grpc.started.inc(labels, 0);
-      grpc.msgReceived.inc(labels, 0);
-      grpc.msgSent.inc(labels, 0);
-      for (const code of GRPC_CODE_NAMES) grpc.handled.inc({ ...labels, grpc_code: code }, 0);
+      this.byPath.set(`/${labels.grpc_service}/${labels.grpc_method}`, newCounts(labels));
     }
   }
 
   /** For GrpcServerOptions.observeCall. */
-  readonly observe = (stream: CallStream, path: string, kind: string): CallStream => {
-    let labels = this.labelsByPath.get(path);
-    if (labels === undefined) {
+  readonly observe = (
+    stream: CallStream,
+    path: string,
+    kind: string,
+    headers?: IncomingHttpHeaders,
+  ): CallStream => {
+    // etcd's interceptors count every call by the client's API version header ("unknown" without).
+    const version = headers?.['client-api-version'];
+    const key = `${kind === 'unary' ? 'unary' : 'stream'}\0${typeof version === 'string' ? version : 'unknown'}`;
+    this.clientRequests.set(key, (this.clientRequests.get(key) ?? 0) + 1);
+    let counts = this.byPath.get(path);
+    if (counts === undefined) {
       const { service, method } = splitMethodPath(path);
-      labels = { grpc_type: TYPE_OF_KIND[kind] ?? 'unary', grpc_service: service, grpc_method: method };
-      this.labelsByPath.set(path, labels);
+      counts = newCounts({
+        grpc_type: TYPE_OF_KIND[kind] ?? 'unary',
+        grpc_service: service,
+        grpc_method: method,
+      });
+      this.byPath.set(path, counts);
     }
-    this.grpc.started.inc(labels);
-    return new ObservedCallStream(stream, labels, this);
+    counts.started++;
+    return new ObservedCallStream(stream, counts, this);
   };
 
-  received(labels: Labels, messages: number, bytes: number): void {
-    if (messages > 0) this.grpc.msgReceived.inc(labels, messages);
-    this.net.clientGrpcReceivedBytes.inc(bytes);
+  received(counts: MethodCounts, messages: number, bytes: number): void {
+    counts.received += messages;
+    this.receivedBytes += bytes;
   }
 
-  sent(labels: Labels, bytes: number): void {
-    this.grpc.msgSent.inc(labels);
-    this.net.clientGrpcSentBytes.inc(bytes);
+  sent(counts: MethodCounts, bytes: number): void {
+    counts.sent++;
+    this.sentBytes += bytes;
   }
 
-  handled(labels: Labels, code: number, startedAt: number): void {
-    this.grpc.handled.inc({ ...labels, grpc_code: grpcCodeName(code) });
-    this.grpc.handlingSeconds?.observe(labels, (performance.now() - startedAt) / 1000);
+  handled(counts: MethodCounts, code: number, startedAt: number): void {
+    counts.handled[code] = (counts.handled[code] ?? 0) + 1;
+    this.grpc.handlingSeconds?.observe(counts.labels, (performance.now() - startedAt) / 1000);
   }
+
+  /** Copies the counts into the families (at scrape time). */
+  publish(): void {
+    const g = this.grpc;
+    g.started.reset();
+    g.msgReceived.reset();
+    g.msgSent.reset();
+    g.handled.reset();
+    for (const c of this.byPath.values()) {
+      g.started.inc(c.labels, c.started);
+      g.msgReceived.inc(c.labels, c.received);
+      g.msgSent.inc(c.labels, c.sent);
+      // Every code of a pre-initialised method, as etcd; others only once seen.
+      const codes = Math.max(GRPC_CODE_NAMES.length, c.handled.length);
+      for (let code = 0; code < codes; code++) {
+        g.handled.inc({ ...c.labels, grpc_code: grpcCodeName(code) }, c.handled[code] ?? 0);
+      }
+    }
+    const requests = this.server?.clientRequests;
+    if (requests !== undefined) {
+      requests.reset();
+      for (const [key, n] of this.clientRequests) {
+        const [type = '', clientApiVersion = ''] = key.split('\0');
+        requests.inc({ type, client_api_version: clientApiVersion }, n);
+      }
+    }
+    this.net.clientGrpcReceivedBytes.reset();
+    this.net.clientGrpcReceivedBytes.inc(this.receivedBytes);
+    this.net.clientGrpcSentBytes.reset();
+    this.net.clientGrpcSentBytes.inc(this.sentBytes);
+  }
+}
+
+function newCounts(labels: Labels): MethodCounts {
+  return {
+    labels,
+    started: 0,
+    received: 0,
+    sent: 0,
+    handled: new Array<number>(GRPC_CODE_NAMES.length).fill(0),
+  };
 }
 
 /** Counts request frames as their bytes arrive (frames may be cut anywhere). */
@@ -113,7 +183,7 @@ class ObservedCallStream implements CallStream {
 
   constructor(
     private readonly inner: CallStream,
-    private readonly labels: Labels,
+    private readonly counts: MethodCounts,
     private readonly metrics: GrpcMetrics,
   ) {}
 
@@ -126,13 +196,13 @@ class ObservedCallStream implements CallStream {
   }
 
   respondUnary(frame: Uint8Array): void {
-    this.metrics.sent(this.labels, frame.length);
+    this.metrics.sent(this.counts, frame.length);
     this.inner.respondUnary(frame);
     this.handled(0);
   }
 
   writeMessage(frame: Uint8Array): boolean {
-    this.metrics.sent(this.labels, frame.length);
+    this.metrics.sent(this.counts, frame.length);
     return this.inner.writeMessage(frame);
   }
 
@@ -156,7 +226,7 @@ class ObservedCallStream implements CallStream {
   attach(events: CallEvents): void {
     this.inner.attach({
       onData: (chunk) => {
-        this.metrics.received(this.labels, this.frames.count(chunk), chunk.length);
+        this.metrics.received(this.counts, this.frames.count(chunk), chunk.length);
         events.onData(chunk);
       },
       onEnd: () => events.onEnd(),
@@ -175,6 +245,6 @@ class ObservedCallStream implements CallStream {
   private handled(code: number): void {
     if (this.done) return;
     this.done = true;
-    this.metrics.handled(this.labels, code, this.startedAt);
+    this.metrics.handled(this.counts, code, this.startedAt);
   }
 }

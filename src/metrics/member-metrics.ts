@@ -13,6 +13,7 @@ import {
   serverFamilies,
 } from './families.js';
 import { GrpcMetrics } from './grpc-observer.js';
+import { compactionObserver, memberObserver } from './member-observer.js';
 import type { MetricsSource } from './source.js';
 import type { StoreCounters } from './store-observer.js';
 
@@ -34,12 +35,18 @@ export class MemberMetrics {
   readonly network = networkFamilies(this.registry);
   readonly grpcFamilies;
   readonly grpc: GrpcMetrics;
+  /** For EtcdServer's `observer` option: proposals, applies, read indexes, leases, peers. */
+  readonly member = memberObserver(this.server, this.lease, this.network, this.mvcc, () =>
+    this.source?.memberId(),
+  );
+  /** For MvccStore.setCompactionObserver. */
+  readonly compaction = compactionObserver(this.mvcc);
   private source: MetricsSource | undefined;
   private lastLeader = 0n;
 
   constructor(options: MemberMetricsOptions = {}) {
     this.grpcFamilies = grpcFamilies(this.registry, options.level === 'extensive');
-    this.grpc = new GrpcMetrics(this.grpcFamilies, this.network);
+    this.grpc = new GrpcMetrics(this.grpcFamilies, this.network, this.server);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -98,14 +105,10 @@ export class MemberMetrics {
     (healthy ? this.server.healthSuccess : this.server.healthFailures).inc();
   }
 
-  /** Watch events delivered to watchers. */
-  eventsSent(n: number): void {
-    this.mvcc.events.inc(n);
-  }
-
   // ----------------------------------------------------------- scrape
 
   private refresh(): void {
+    this.grpc.publish();
     const s = this.source;
     if (s === undefined) return;
     const sv = this.server;

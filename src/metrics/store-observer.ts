@@ -28,6 +28,8 @@ interface CountedStore {
   put(index: number, req: PutRequest): unknown;
   deleteRange(index: number, req: DeleteRangeRequest): unknown;
   txn(index: number, req: TxnRequest): TxnResult;
+  /** Runs `read` as one read transaction (a read-only txn on the read path). */
+  readScope<T>(read: () => T): T;
 }
 
 function putOf(op: RequestOp): PutRequest | undefined {
@@ -96,12 +98,30 @@ function tallyOps(req: TxnRequest, succeeded: boolean, responses: readonly Respo
  * `store` seen through a proxy that counts ranges, puts, deletes and txns as they
  * succeed. Other members of the store are the store's own (bound to it).
  */
-export function countStoreOps<S extends object & CountedStore>(store: S, counters: StoreCounters): S {
+export function countStoreOps<S extends object & Omit<CountedStore, 'readScope'>>(
+  store: S,
+  counters: StoreCounters,
+): S {
+  /** Ranges run in the current read scope, when one is open. */
+  let scopeRanges: number | undefined;
   const counted: CountedStore = {
     range(req) {
       const out = store.range(req);
       counters.range(1);
+      if (scopeRanges !== undefined) scopeRanges++;
       return out;
+    },
+    // etcd runs a read-only txn in one mvcc read transaction, counted as a txn when it
+    // executed more than one range (its compares included), as for any other txn.
+    readScope(read) {
+      if (scopeRanges !== undefined) return read();
+      scopeRanges = 0;
+      try {
+        return read();
+      } finally {
+        if (scopeRanges > 1) counters.txn();
+        scopeRanges = undefined;
+      }
     },
     put(index, req) {
       const out = store.put(index, req);

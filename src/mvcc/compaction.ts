@@ -10,8 +10,19 @@ import type { StoreBackend } from './store-backend.js';
 import type { TreeIndex } from './tree-index.js';
 import type { LogFn } from './types.js';
 
+/** Timings of one compaction as etcd 3.4 reports them (metrics); all optional. */
+export interface CompactionObserver {
+  /** The key index compaction (in memory, before any record is deleted). */
+  indexCompacted?(ms: number): void;
+  /** One chunk of deletions that was not the last (etcd commits and pauses after it). */
+  chunkDeleted?(ms: number): void;
+  /** The whole physical compaction, and the records it deleted. */
+  finished?(ms: number, keysDeleted: number): void;
+}
+
 export class Compactor {
   private chain: Promise<void> = Promise.resolve();
+  observer: CompactionObserver | undefined;
 
   /** `batchLimit`: records deleted per backend transaction. */
   constructor(
@@ -30,7 +41,9 @@ export class Compactor {
   schedule(backend: StoreBackend, index: TreeIndex, rev: number): Promise<void> {
     // The schedule mark must reach the file before any record goes, so a crash resumes it.
     backend.commit();
+    const indexStart = performance.now();
     const keep = index.compact(rev);
+    this.observer?.indexCompacted?.(performance.now() - indexStart);
     const job = this.chain.then(() => this.deleteCompacted(backend, rev, keep));
     this.chain = job.catch((err: unknown) => {
       this.log('error', 'compaction failed', { revision: rev, error: String(err) });
@@ -46,7 +59,9 @@ export class Compactor {
   private async deleteCompacted(backend: StoreBackend, rev: number, keep: Set<string>): Promise<void> {
     let after: Buffer | undefined;
     let removed = 0;
+    const started = performance.now();
     for (;;) {
+      const chunkStart = performance.now();
       const keys = backend.committedKeysUpTo(rev, after, this.batchLimit);
       const doomed = keys.filter((k) => {
         const r = decodeRevision(k);
@@ -56,11 +71,13 @@ export class Compactor {
       backend.deleteCommitted(doomed, finished ? [['finishedCompactRev', rev]] : []);
       removed += doomed.length;
       if (finished) break;
+      this.observer?.chunkDeleted?.(performance.now() - chunkStart);
       after = keys[keys.length - 1];
       // Let reads and applies run between chunks.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await backend.flush();
+    this.observer?.finished?.(performance.now() - started, removed);
     this.log('info', 'finished scheduled compaction', { revision: rev, removed });
   }
 }

@@ -15,7 +15,7 @@
 // a record through the index) and request-fields.ts (range_end and lease).
 
 import { Backend, DEFAULT_BACKEND_OPTIONS } from './backend.js';
-import { Compactor, hashKeptRecords } from './compaction.js';
+import { type CompactionObserver, Compactor, hashKeptRecords } from './compaction.js';
 import { hasOnlineDefrag } from './defrag-online.js';
 import { assertInvariant, MvccError } from './errors.js';
 import { decodeKeyValue } from './kv-codec.js';
@@ -75,6 +75,7 @@ export class MvccStore {
   private compactMainRev = -1;
   private appliedIndex = 0;
   private readonly compactor: Compactor;
+  private commitObserver: ((seconds: number) => void) | undefined;
   private leaseExists: ((id: bigint) => boolean) | undefined;
   private closed = false;
   private defragmenting = false;
@@ -137,7 +138,13 @@ export class MvccStore {
 
   /** Observes the backend's batch commits (seconds each) where the backend reports them (metrics). */
   setCommitObserver(observer: ((seconds: number) => void) | undefined): void {
+    this.commitObserver = observer;
     if (this.backend instanceof Backend) this.backend.commitObserver = observer;
+  }
+
+  /** Observes compactions (index pause, deletion chunks, totals) for metrics. */
+  setCompactionObserver(observer: CompactionObserver | undefined): void {
+    this.compactor.observer = observer;
   }
 
   // ---------------------------------------------------------------- reads
@@ -372,6 +379,7 @@ export class MvccStore {
       await this.compactor.idle();
       const before = this.backend.sizeBytes();
       this.backend = await this.backend.defragmented();
+      this.setCommitObserver(this.commitObserver);
       this.log('info', 'defragmented backend', { before, after: this.backend.sizeBytes() });
     } finally {
       this.defragmenting = false;
@@ -392,6 +400,8 @@ export class MvccStore {
       typeof source === 'string'
         ? await this.backend.replacedBy(source)
         : await this.backend.replacedWith(source);
+    // A replaced backend is a new object: the commit observer follows it.
+    this.setCommitObserver(this.commitObserver);
     this.index = new TreeIndex();
     this.currentRev = 1;
     this.compactMainRev = -1;

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Message } from '../raft/types.js';
 import { CanonicalHeader, hexId, MIN_CLUSTER_VERSION, PEER_SERVER_VERSION } from './constants.js';
+import type { PeerObserver } from './observer.js';
 
 export interface PeerLogger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -44,6 +45,8 @@ export interface TransportContext {
   tls?: PeerDialTls;
   /** The dial timeout: 1 s + the election timeout, as etcd's. */
   dialTimeoutMs: number;
+  /** Told of bytes, failures, reachability, round trips and snapshots (metrics); optional. */
+  observer?: PeerObserver;
 }
 
 /** The headers etcd puts on every /raft* request. */

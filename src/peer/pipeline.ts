@@ -67,7 +67,9 @@ export class Pipeline {
       const finish = (ok: boolean, why?: string) => {
         if (settled) return;
         settled = true;
+        if (ok) this.ctx.observer?.sent?.(this.peerId, body.length);
         if (!ok) {
+          this.ctx.observer?.sendFailed?.(this.peerId);
           this.urls.unreachable(base);
           this.ctx.log.debug('failed to send a message on the pipeline', {
             'remote-peer-id': hexId(this.peerId),

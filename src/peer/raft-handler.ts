@@ -3,7 +3,7 @@
 // peer dialled), the snapshot POST, and the prober. Status codes and bodies
 // are etcd's, because etcd members read them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { type Message, MessageType } from '../raft/types.js';
 import { checkCompatibility } from './compat.js';
 import {
@@ -92,14 +92,17 @@ export class RaftHttpHandler {
     try {
       body = await readBody(req, MAX_MESSAGE_BYTES);
     } catch {
+      this.ctx.observer?.receiveFailed?.(remoteAddr(req));
       return httpError(res, 400, 'error reading raft message');
     }
     let m: Message;
     try {
       m = decodeMessage(body);
     } catch {
+      this.ctx.observer?.receiveFailed?.(remoteAddr(req));
       return httpError(res, 400, 'error unmarshalling raft message');
     }
+    this.ctx.observer?.received?.(m.from, body.length);
     try {
       this.ctx.host.process(m);
     } catch (err) {
@@ -156,39 +159,82 @@ export class RaftHttpHandler {
   }
 
   private async snapshot(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+    const observer = this.ctx.observer;
+    const started = Date.now();
+    if (req.method !== 'POST') {
+      observer?.snapshotReceived?.(undefined, false, 0);
+      return methodNotAllowed(res, 'POST');
+    }
     if (!this.compatible(req, res)) {
+      observer?.snapshotReceived?.(undefined, false, 0);
       req.resume();
       return;
     }
     this.learnSender(req);
     let m: Message;
+    let messageBytes: number;
     try {
-      m = await readSnapshotMessage(req);
+      [m, messageBytes] = await readSnapshotMessage(req);
     } catch (err) {
+      observer?.receiveFailed?.(remoteAddr(req));
+      observer?.snapshotReceived?.(undefined, false, 0);
       return httpError(res, 400, `failed to decode raft message (${(err as Error).message})`);
     }
+    observer?.received?.(m.from, messageBytes);
     if (m.type !== MessageType.Snap || m.snapshot === undefined) {
+      observer?.snapshotReceived?.(m.from, false, 0);
       req.resume();
       return httpError(res, 400, 'wrong raft message type');
     }
+    if (observer === undefined) {
+      await this.saveSnapshot(req, res, m);
+      return;
+    }
+    observer.snapshotReceiveInflight?.(m.from, 1);
+    let dbBytes = 0;
+    const counted = req.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          dbBytes += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+    req.on('error', (err) => counted.destroy(err));
+    const ok = await this.saveSnapshot(req, res, m, counted);
+    observer.snapshotReceiveInflight?.(m.from, -1);
+    if (ok) observer.received?.(m.from, dbBytes);
+    observer.snapshotReceived?.(m.from, ok, (Date.now() - started) / 1000);
+  }
+
+  /** Saves the database behind `m`, then hands `m` to raft; true when both succeeded (204). */
+  private async saveSnapshot(
+    req: IncomingMessage,
+    res: ServerResponse,
+    m: Message,
+    body: Readable = req,
+  ): Promise<boolean> {
+    if (m.type !== MessageType.Snap || m.snapshot === undefined) return false;
     if (this.snapshots === undefined) {
       req.resume();
-      return httpError(res, 500, 'failed to save KV snapshot (snapshots are not accepted)');
+      httpError(res, 500, 'failed to save KV snapshot (snapshots are not accepted)');
+      return false;
     }
     this.ctx.log.info('receiving database snapshot', {
       'remote-snapshot-sender-id': hexId(m.from),
       'incoming-snapshot-index': m.snapshot.metadata.index,
     });
     try {
-      await this.snapshots.saveDatabase(m, req);
+      await this.snapshots.saveDatabase(m, body);
     } catch (err) {
-      return httpError(res, 500, `failed to save KV snapshot (${(err as Error).message})`);
+      httpError(res, 500, `failed to save KV snapshot (${(err as Error).message})`);
+      return false;
     }
     try {
       this.ctx.host.process(m);
     } catch (err) {
-      return httpError(res, 500, `failed to process raft message (${(err as Error).message})`);
+      httpError(res, 500, `failed to process raft message (${(err as Error).message})`);
+      return false;
     }
     this.ctx.log.info('received and saved database snapshot', {
       'remote-snapshot-sender-id': hexId(m.from),
@@ -196,11 +242,17 @@ export class RaftHttpHandler {
     });
     res.statusCode = 204;
     res.end();
+    return true;
   }
 }
 
+/** etcd labels a request it could not read with the sender's address. */
+function remoteAddr(req: IncomingMessage): string {
+  return `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`;
+}
+
 /** Reads `u64 BE length ‖ Message` off the front of the body, leaving the rest (the database) unread. */
-function readSnapshotMessage(req: IncomingMessage): Promise<Message> {
+function readSnapshotMessage(req: IncomingMessage): Promise<[Message, number]> {
   return new Promise((resolve, reject) => {
     let buf: Buffer = Buffer.alloc(0);
     let need = -1;
@@ -218,7 +270,7 @@ function readSnapshotMessage(req: IncomingMessage): Promise<Message> {
         const rest = buf.subarray(8 + need);
         if (rest.length > 0) req.unshift(rest);
         try {
-          resolve(decodeMessage(buf.subarray(8, 8 + need)));
+          resolve([decodeMessage(buf.subarray(8, 8 + need)), 8 + need]);
         } catch (err) {
           reject(err);
         }

@@ -7,6 +7,7 @@ import { type Message, MessageType } from '../raft/types.js';
 import { STREAM_TYPES } from './constants.js';
 import type { TransportContext } from './context.js';
 import { Pipeline } from './pipeline.js';
+import { PeerProber } from './prober.js';
 import { StreamReader } from './stream-reader.js';
 import { StreamWriter } from './stream-writer.js';
 import { UrlPicker } from './url-picker.js';
@@ -20,6 +21,10 @@ export class RemotePeer {
   private links = 0;
   private lastPipelineOk = 0;
   private activeFrom: number | undefined;
+  /** etcd's peerStatus, for the observer: up on any success, down on any failure. */
+  private active = false;
+  private stopping = false;
+  private probers: PeerProber[] = [];
 
   /**
    * `remoteOnly`: a sender we heard of before our membership knew it (etcd's
@@ -33,13 +38,18 @@ export class RemotePeer {
   ) {
     this.urls = new UrlPicker(urls);
     const onLink = (up: boolean) => this.linkChanged(up);
-    this.messageWriter = new StreamWriter('message', onLink);
-    this.msgappWriter = new StreamWriter('msgapp', onLink);
+    const onWrite = (bytes: number, failed: boolean) => {
+      if (failed) this.ctx.observer?.sendFailed?.(id);
+      else this.ctx.observer?.sent?.(id, bytes);
+    };
+    this.messageWriter = new StreamWriter('message', onLink, onWrite);
+    this.msgappWriter = new StreamWriter('msgapp', onLink, onWrite);
     this.pipeline = new Pipeline(ctx, id, this.urls, (ok) => {
       if (ok) {
         this.lastPipelineOk = Date.now();
         this.activeFrom ??= this.lastPipelineOk;
       }
+      this.reportStatus(ok);
     });
     if (!remoteOnly) {
       for (const t of STREAM_TYPES) this.readers.push(new StreamReader(ctx, t, id, this.urls, onLink));
@@ -48,9 +58,18 @@ export class RemotePeer {
 
   start(): void {
     for (const r of this.readers) r.start();
+    const observer = this.ctx.observer;
+    if (observer?.roundTrip !== undefined) {
+      // Two probers, as etcd has (one per round tripper), both reporting.
+      const report = (seconds: number) => observer.roundTrip?.(this.id, seconds);
+      this.probers = [0, 1].map(() => new PeerProber(this.ctx, this.id, this.urls, report));
+    }
   }
 
   stop(): void {
+    this.stopping = true;
+    for (const p of this.probers) p.stop();
+    this.reportStatus(false);
     for (const r of this.readers) r.stop();
     this.messageWriter.detach();
     this.msgappWriter.detach();
@@ -83,7 +102,20 @@ export class RemotePeer {
     return this.activeSince() !== undefined;
   }
 
+  /** A snapshot POST's outcome (etcd's sender activates or deactivates the peer on it). */
+  snapshotResult(ok: boolean): void {
+    this.reportStatus(ok);
+  }
+
+  private reportStatus(ok: boolean): void {
+    if (ok === this.active || (ok && this.stopping)) return;
+    this.active = ok;
+    if (ok) this.ctx.observer?.peerActive?.(this.id);
+    else this.ctx.observer?.peerInactive?.(this.id, !this.stopping);
+  }
+
   private linkChanged(up: boolean): void {
+    this.reportStatus(up);
     this.links += up ? 1 : -1;
     if (up && this.activeFrom === undefined) {
       this.activeFrom = Date.now();

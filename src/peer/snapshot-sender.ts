@@ -33,6 +33,9 @@ export async function sendSnapshot(
   const head = Buffer.alloc(8);
   head.writeBigUInt64BE(BigInt(msg.length));
   const started = Date.now();
+  const observer = ctx.observer;
+  let bytes = head.length + msg.length;
+  observer?.snapshotSendInflight?.(peerId, 1);
   ctx.log.info('sending database snapshot', {
     'remote-peer-id': hexId(peerId),
     'snapshot-index': snap.message.snapshot?.metadata.index,
@@ -73,9 +76,14 @@ export async function sendSnapshot(
     req.write(head);
     req.write(msg);
     snap.db.on('error', (err) => req.destroy(err));
+    if (observer !== undefined) snap.db.on('data', (chunk: Buffer) => (bytes += chunk.length));
     snap.db.pipe(req);
   });
   snap.db.destroy();
+  observer?.snapshotSendInflight?.(peerId, -1);
+  if (ok) observer?.sent?.(peerId, bytes);
+  else observer?.sendFailed?.(peerId);
+  observer?.snapshotSent?.(peerId, ok, (Date.now() - started) / 1000);
   snap.done?.(ok);
   if (ok) {
     ctx.log.info('sent database snapshot', {

@@ -147,10 +147,12 @@ export class StreamReader {
     res.socket.setTimeout(CONN_READ_TIMEOUT_MS, () => res.destroy(new Error('read deadline exceeded')));
     this.setConnected(true);
     res.on('data', (chunk: Buffer) => {
+      this.ctx.observer?.received?.(this.peerId, chunk.length);
       let msgs: Message[];
       try {
         msgs = decoder.push(chunk);
       } catch (err) {
+        this.ctx.observer?.receiveFailed?.(hexId(this.peerId));
         res.destroy();
         done(`bad stream data: ${(err as Error).message}`);
         return;

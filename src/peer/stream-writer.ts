@@ -33,6 +33,8 @@ export class StreamWriter {
   constructor(
     readonly type: StreamType,
     private readonly onAttached: (attached: boolean) => void,
+    /** Bytes written (`failed` when a write threw and the stream was dropped). */
+    private readonly onWrite?: (bytes: number, failed: boolean) => void,
   ) {}
 
   get attached(): boolean {
@@ -85,7 +87,9 @@ export class StreamWriter {
     if (frame === undefined || this.res === undefined) return;
     try {
       this.res.write(frame);
+      this.onWrite?.(frame.length, false);
     } catch {
+      this.onWrite?.(0, true);
       this.detach();
     }
   }

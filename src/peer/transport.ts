@@ -91,6 +91,7 @@ export class PeerTransport {
         continue;
       }
       if (!p.send(m)) {
+        this.ctx.observer?.sendFailed?.(m.to);
         this.ctx.host.reportUnreachable(m.to);
       }
     }
@@ -114,6 +115,7 @@ export class PeerTransport {
       })
       .then((ok) => {
         this.snapshotsInFlight--;
+        p.snapshotResult(ok);
         if (!ok) this.ctx.host.reportUnreachable(p.id);
         this.ctx.host.reportSnapshot(p.id, ok);
       });

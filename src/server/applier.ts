@@ -36,6 +36,11 @@ export interface ApplierDeps {
   beforeApply?(req: InternalRequest): void;
   /** The member's wall clock, ms since the epoch (v2 TTLs); default the real clock. */
   now?(): number;
+  /** The member's monotonic clock (how long an apply took); default the real clock. */
+  monotonic?(): number;
+  /** Applies slower than `slowApplyMs` (etcd's --experimental-warning-apply-duration) are reported. */
+  slowApplyMs?: number;
+  onSlowApply?(): void;
 }
 
 export class Applier {
@@ -121,10 +126,13 @@ export class Applier {
       }
       return;
     }
+    const started = this.monotonic();
     try {
       this.deps.beforeApply?.(req);
       this.dispatch(e.index, req);
+      this.timeApply(started);
     } catch (err) {
+      this.timeApply(started);
       // Deterministic failures (e.g. a txn reading a compacted revision) still
       // consume the entry; the backend must not re-apply it after a restart.
       const error = err instanceof Error ? err : new Error(String(err));
@@ -132,6 +140,16 @@ export class Applier {
       this.deps.onApplyError?.(e.index, error);
       this.deps.waits.fail(req.id, error);
     }
+  }
+
+  private timeApply(started: number): void {
+    const limit = this.deps.slowApplyMs;
+    if (limit !== undefined && this.monotonic() - started > limit) this.deps.onSlowApply?.();
+  }
+
+  /** The member's monotonic clock (virtual under the simulator, where an apply takes no time). */
+  private monotonic(): number {
+    return (this.deps.monotonic ?? realClock.monotonic)();
   }
 
   /** One case per kind: each hands its stage's typed result to the waiter of that kind. */

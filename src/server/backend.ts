@@ -14,6 +14,8 @@ import type {
 } from '../mvcc/types.js';
 
 export interface KvBackend {
+  /** Runs `read` as one read transaction (only a metrics view of the store implements it). */
+  readScope?<T>(read: () => T): T;
   /** Index of the last raft entry whose effects are in the backend. */
   consistentIndex(): number;
   currentRevision(): number;

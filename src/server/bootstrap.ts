@@ -13,7 +13,7 @@ import { realFs } from '../fs/real-fs.js';
 import type { Logger } from '../log/types.js';
 import { convertEtcd34DataDir } from '../migrate/convert.js';
 import { MvccStore } from '../mvcc/index.js';
-import { type GetOptions, getClusterFromPeers } from '../peer/cluster-info.js';
+import { type GetOptions, getClusterFromPeers, type RemoteCluster } from '../peer/cluster-info.js';
 import { MemoryStorage, RawNode } from '../raft/index.js';
 import {
   type ConfChange,
@@ -27,6 +27,7 @@ import { Snapshotter } from '../snap/index.js';
 import { Wal, type WalLogger } from '../wal/index.js';
 import { computeClusterId, computeMemberId } from './ids.js';
 import { type DataLayout, dataLayout } from './layout.js';
+import { recoverSnapshotBackend, type SnapshotDbImporter } from './member-snapshots.js';
 import { encodeMemberContext, type Member, Membership } from './membership.js';
 import { decodeWalMetadata, encodeWalMetadata } from './wal-metadata.js';
 
@@ -45,6 +46,10 @@ export interface StorageIo {
   convertForeignDataDir?(layout: DataLayout, log: Logger): Promise<unknown>;
   /** WAL segment size (default 64 MiB); the simulator uses small ones so a restart does not read 64 MiB. */
   walSegmentBytes?: number;
+  /** Imports a received raft snapshot database (default: into an LMDB file); the simulator's is in memory. */
+  importSnapshotDb?: SnapshotDbImporter;
+  /** GET /members from the other members' peer URLs (default: over HTTP); the simulator answers on its network. */
+  clusterFromPeers?(urls: readonly string[], o: GetOptions): Promise<RemoteCluster>;
 }
 
 export const realStorageIo: StorageIo = {
@@ -228,7 +233,7 @@ async function joinExisting(
   const others = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerUrls);
   let remote: Awaited<ReturnType<typeof getClusterFromPeers>>;
   try {
-    remote = await getClusterFromPeers(others.sort(), peerGet);
+    remote = await (io.clusterFromPeers ?? getClusterFromPeers)(others.sort(), peerGet);
   } catch (err) {
     throw new StartupError(`cannot fetch cluster info from peer urls: ${(err as Error).message}`);
   }
@@ -341,6 +346,7 @@ async function restart(
   storage.setHardState(replay.hardState);
   if (replay.entries.length > 0) storage.append(replay.entries);
   const backend = await openBackend(layout.dbPath, io);
+  if (snap !== undefined) await recoverBackend(backend, layout, snap, io, log);
   checkBackendFits(backend, storage.lastIndex(), snap, layout.dbPath);
   // The ready loop does not write commit-only hard states (raft-loop.ts): what the backend
   // applied was committed, so the commit index starts at least there.
@@ -408,6 +414,26 @@ async function openBackend(path: string, io: StorageIo): Promise<MvccStore> {
     return await io.openStore(path);
   } catch (err) {
     throw new StartupError(`cannot open backend ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** A crash between persisting a received raft snapshot and installing its database: install it now. */
+async function recoverBackend(
+  backend: MvccStore,
+  layout: DataLayout,
+  snap: Snapshot,
+  io: StorageIo,
+  log: Logger,
+): Promise<void> {
+  try {
+    const index = snap.metadata.index;
+    if (await recoverSnapshotBackend(backend, layout.snapDir, index, io.fs, io.importSnapshotDb)) {
+      log.info('recovered the backend from a received snapshot database', { 'snapshot-index': index });
+    }
+  } catch (err) {
+    throw new StartupError(
+      `cannot recover the backend from the raft snapshot's database: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -4,6 +4,7 @@
 // the membership, and a follower's way to the leader's lessor.
 import type { LeaseTimeToLiveRequest, LeaseTimeToLiveResponse } from '../pb/etcdserverpb/rpc.js';
 import type { RaftHost } from '../peer/context.js';
+import type { SnapshotReceiver } from '../peer/raft-handler.js';
 import type { SnapshotSource } from '../peer/transport.js';
 import type { Message } from '../raft/types.js';
 
@@ -48,5 +49,8 @@ export interface MemberNetwork {
   queries: PeerQueries;
 }
 
-/** Builds a member's network once the member can receive (its raft host and snapshot source exist). */
-export type NetworkFactory = (host: RaftHost, snapshots: SnapshotSource) => MemberNetwork;
+/**
+ * Builds a member's network once the member can receive (its raft host and snapshots exist):
+ * raft snapshots go out through `snapshots.prepare` and come in through `snapshots.saveDatabase`.
+ */
+export type NetworkFactory = (host: RaftHost, snapshots: SnapshotSource & SnapshotReceiver) => MemberNetwork;

@@ -3,18 +3,21 @@
 // (membership as etcd's v2-store JSON in Snapshot.Data, the backend as an
 // etcd 3.4 bbolt database whose consistent_index equals the snapshot index),
 // and the database is streamed behind it, never held whole in memory.
-// Receiving: the database lands in <snap-dir>/<index>.snap.db (fsynced)
-// before raft sees the message; once raft hands the snapshot out and it is
-// persisted, it is installed: the backend is replaced by the imported
-// database, membership, peers, leases, alarms and watchers follow.
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rename, rm } from 'node:fs/promises';
+// Receiving: the database lands in <snap-dir>/<index>.snap.db (fsynced, and
+// its directory entry too) before raft sees the message; once raft hands the
+// snapshot out and it is persisted, it is installed: the backend is replaced
+// by the imported database, membership, peers, leases, alarms and watchers
+// follow. Files go through the member's FileSystem (the simulator's SimFs
+// under simulation); the import through a SnapshotDbImporter (an LMDB file
+// for a real member, the simulator's MemoryBackend under simulation).
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { exportEtcdDb, importEtcdDb } from '../etcd-db/index.js';
+import type { FileSystem } from '../fs/file-system.js';
+import { realFs } from '../fs/real-fs.js';
 import type { Logger } from '../log/types.js';
 import type { MvccStore } from '../mvcc/index.js';
+import type { StoreBackend } from '../mvcc/store-backend.js';
 import type { SnapshotReceiver } from '../peer/raft-handler.js';
 import type { OutgoingSnapshot } from '../peer/snapshot-sender.js';
 import type { SnapshotSource } from '../peer/transport.js';
@@ -31,17 +34,72 @@ export interface MemberSnapshotsDeps {
   confState(): ConfState;
   /** After the backend and membership are replaced: everything derived from them is rebuilt. */
   onInstalled(snap: Snapshot, previousMembers: bigint[]): void;
+  /** The disk (default node's). */
+  fs?: FileSystem;
+  /** Turns a received database into the backend that replaces ours (default importIntoLmdb). */
+  importDb?: SnapshotDbImporter;
 }
+
+/** A received snapshot database (etcd's bbolt file at `dbFile`) → the store content to switch to. */
+export type SnapshotDbImporter = (
+  dbFile: string,
+  workDir: string,
+  fs: FileSystem,
+) => Promise<{ consistentIndex: number; source: string | StoreBackend }>;
+
+/** A real member's: a new LMDB file under `workDir`, read from the bbolt file page by page. */
+export const importIntoLmdb: SnapshotDbImporter = async (dbFile, workDir) => {
+  const storePath = join(workDir, 'db');
+  const imported = await importEtcdDb(dbFile, storePath);
+  return { consistentIndex: imported.consistentIndex, source: storePath };
+};
 
 /** etcd's name for a received database: the snapshot index, 16 hex digits. */
 export function snapshotDbName(index: number): string {
   return `${index.toString(16).padStart(16, '0')}.snap.db`;
 }
 
+/**
+ * etcd's recoverSnapshotBackend: a crash after raft persisted a received snapshot but before its
+ * database replaced the backend leaves the backend older than the snapshot, and the log below
+ * the snapshot may be gone; the received `<index>.snap.db` is still there, so install it now.
+ * Returns whether it did.
+ */
+export async function recoverSnapshotBackend(
+  backend: MvccStore,
+  snapDir: string,
+  snapIndex: number,
+  fs: FileSystem,
+  importDb: SnapshotDbImporter = importIntoLmdb,
+): Promise<boolean> {
+  if (backend.consistentIndex() >= snapIndex) return false;
+  const dbFile = join(snapDir, snapshotDbName(snapIndex));
+  if (!(await fs.exists(dbFile))) return false;
+  const work = join(snapDir, `install-${snapIndex.toString(16).padStart(16, '0')}`);
+  await fs.rm(work, { recursive: true, force: true });
+  await fs.mkdir(work, { recursive: true });
+  try {
+    const imported = await importDb(dbFile, work, fs);
+    if (imported.consistentIndex !== snapIndex) {
+      throw new Error(
+        `${dbFile} has consistent index ${imported.consistentIndex}, the raft snapshot is at ${snapIndex}`,
+      );
+    }
+    await backend.replaceFrom(imported.source);
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+  await fs.rm(dbFile, { force: true });
+  return true;
+}
+
 export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
   private tmpSeq = 0;
+  private readonly fs: FileSystem;
 
-  constructor(private readonly d: MemberSnapshotsDeps) {}
+  constructor(private readonly d: MemberSnapshotsDeps) {
+    this.fs = d.fs ?? realFs;
+  }
 
   /** The merged snapshot for a MsgSnap raft produced: taken now, at the applied index. */
   async prepare(m: Message): Promise<OutgoingSnapshot> {
@@ -80,17 +138,20 @@ export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
     const index = m.snapshot?.metadata.index ?? 0;
     const final = join(this.d.snapDir, snapshotDbName(index));
     const tmp = `${final}.tmp-${process.pid}-${this.tmpSeq++}`;
+    const fs = this.fs;
     try {
-      await pipeline(body, createWriteStream(tmp, { mode: 0o600 }));
-      const fh = await open(tmp, 'r');
+      const fh = await fs.open(tmp, 'w');
       try {
+        for await (const chunk of body) await fh.append(chunk as Buffer);
         await fh.sync();
       } finally {
         await fh.close();
       }
-      await rename(tmp, final);
+      await fs.rename(tmp, final);
+      // Raft persists the snapshot next and may then drop log entries: the file must survive a crash.
+      await fs.fsyncDir(this.d.snapDir);
     } catch (err) {
-      await rm(tmp, { force: true });
+      await fs.rm(tmp, { force: true });
       throw err;
     }
   }
@@ -103,17 +164,20 @@ export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
     const d = this.d;
     const index = snap.metadata.index;
     const dbFile = join(d.snapDir, snapshotDbName(index));
-    const work = await mkdtemp(join(d.snapDir, 'install-'));
+    const fs = this.fs;
+    // One work dir per index: a leftover from a crash mid-install is cleared first.
+    const work = join(d.snapDir, `install-${index.toString(16).padStart(16, '0')}`);
+    await fs.rm(work, { recursive: true, force: true });
+    await fs.mkdir(work, { recursive: true });
     const previousMembers = d.membership.list().map((m) => m.id);
     try {
-      const storePath = join(work, 'db');
-      const imported = await importEtcdDb(dbFile, storePath);
+      const imported = await (d.importDb ?? importIntoLmdb)(dbFile, work, fs);
       if (imported.consistentIndex !== index) {
         throw new Error(
           `snapshot database has consistent index ${imported.consistentIndex}, the snapshot is at ${index}`,
         );
       }
-      await d.backend.replaceFrom(storePath);
+      await d.backend.replaceFrom(imported.source);
       d.membership.replaceWith(Membership.decode(snap.data));
       d.log.info('restored snapshot', {
         'snapshot-index': index,
@@ -122,8 +186,8 @@ export class MemberSnapshots implements SnapshotSource, SnapshotReceiver {
       });
       d.onInstalled(snap, previousMembers);
     } finally {
-      await rm(work, { recursive: true, force: true });
-      await rm(dbFile, { force: true });
+      await fs.rm(work, { recursive: true, force: true });
+      await fs.rm(dbFile, { force: true });
     }
   }
 }

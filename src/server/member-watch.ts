@@ -36,6 +36,8 @@ export interface MemberWatchDeps {
   /** etcd's --experimental-watch-progress-notify-interval. */
   progressIntervalMs: number;
   clock: Clock;
+  /** Events handed to watch clients (metrics); optional. */
+  onEventsSent?(count: number): void;
 }
 
 export class MemberWatch implements WatchPort {
@@ -72,6 +74,10 @@ export class MemberWatch implements WatchPort {
   }
 
   /** A stream drained or a watcher starts in the past: catch up soon rather than at the next tick. */
+  eventsSent(count: number): void {
+    this.d.onEventsSent?.(count);
+  }
+
   catchUpSoon(): void {
     if (this.syncScheduled) return;
     this.syncScheduled = true;

@@ -8,6 +8,7 @@ import type { RawNode } from '../raft/index.js';
 import type { Clock } from '../runtime/clock.js';
 import { Errors, toServerError } from './errors.js';
 import { encodeInternalRequest } from './internal-request.js';
+import type { MemberObserver } from './member-observer.js';
 import type { MemberState } from './member-state.js';
 import type { InternalOp, ResultOf } from './ops.js';
 import type { RequestIdGenerator } from './request-id.js';
@@ -29,6 +30,8 @@ export interface ProposerDeps {
   /** Makes the ready loop pick up the proposal now. */
   wake(): void;
   stopped(): boolean;
+  /** Pending and failed proposals, counted where etcd counts them. */
+  observer?: Pick<MemberObserver, 'proposalPending' | 'proposalFailed'>;
 }
 
 export class Proposer {
@@ -56,7 +59,8 @@ export class Proposer {
       submit = () => d.node.propose(data);
     }
     if (d.state.commitIndex - d.appliedIndex() > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
-    const deadline = d.clock.now() + d.requestTimeoutMs;
+    // Monotonic: a wall-clock step (NTP, clock jumps under the simulator) must not stretch or cut the timeout.
+    const deadline = d.clock.monotonic() + d.requestTimeoutMs;
     if (!d.state.hasLeader()) await this.waitForLeader(deadline);
     let pending: Promise<ResultOf<O>>;
     try {
@@ -65,30 +69,36 @@ export class Proposer {
       if (err instanceof TooManyWaitersError) throw Errors.tooManyRequests();
       throw err;
     }
+    const o = d.observer;
     try {
       submit();
     } catch (err) {
+      o?.proposalFailed?.();
       d.waits.fail(id, Errors.timeout());
       pending.catch(() => undefined);
       d.log.debug('proposal dropped', { error: (err as Error).message });
       throw Errors.timeout();
     }
     d.wake();
-    const timer = d.clock.after(Math.max(0, deadline - d.clock.now()), () =>
-      d.waits.fail(id, Errors.timeout()),
-    );
+    o?.proposalPending?.(1);
+    const timer = d.clock.after(Math.max(0, deadline - d.clock.monotonic()), () => {
+      // etcd counts a proposal that was not applied in time as failed.
+      o?.proposalFailed?.();
+      d.waits.fail(id, Errors.timeout());
+    });
     try {
       return await pending;
     } catch (err) {
       throw toServerError(err);
     } finally {
       timer.cancel();
+      o?.proposalPending?.(-1);
     }
   }
 
   private waitForLeader(deadline: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = this.d.clock.after(Math.max(0, deadline - this.d.clock.now()), () => {
+      const timer = this.d.clock.after(Math.max(0, deadline - this.d.clock.monotonic()), () => {
         this.leaderWaiters = this.leaderWaiters.filter((w) => w !== onLeader);
         reject(Errors.timeout());
       });

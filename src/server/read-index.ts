@@ -30,6 +30,10 @@ export interface ReadIndexOptions {
   makeTimeoutError(): Error;
   makeTooManyError(): Error;
   clock: Clock;
+  /** An answer for an earlier round, or a round that timed out (etcd's slow read indexes). */
+  onSlow?(): void;
+  /** The leader changed while a round was in flight (etcd fails that round: a failed read index). */
+  onFailed?(): void;
 }
 
 function ctxKey(ctx: Uint8Array): string {
@@ -62,11 +66,23 @@ export class ReadIndexBatcher {
   onReadStates(states: ReadState[]): void {
     for (const s of states) {
       const r = this.round;
-      if (r === undefined || ctxKey(s.requestCtx) !== r.key) continue; // a stale retry's answer
+      if (r === undefined || ctxKey(s.requestCtx) !== r.key) {
+        // An earlier round's answer (a stale retry's): etcd counts it as a slow read index.
+        this.opts.onSlow?.();
+        continue;
+      }
       this.finishRound();
       for (const p of r.reads) p.resolve(s.index);
     }
     if (this.round === undefined && this.queued.length > 0) this.startRound();
+  }
+
+  /**
+   * The known leader changed. etcd fails the waiting round (ErrLeaderChanged) and counts a
+   * failed read index; we keep re-sending the round's request instead, and count it the same.
+   */
+  leaderChanged(): void {
+    if (this.round !== undefined) this.opts.onFailed?.();
   }
 
   stop(err: Error): void {
@@ -101,6 +117,7 @@ export class ReadIndexBatcher {
 
   private timeoutRound(r: Round): void {
     if (this.round !== r) return;
+    this.opts.onSlow?.();
     this.finishRound();
     for (const p of r.reads) p.reject(this.opts.makeTimeoutError());
     if (this.queued.length > 0) this.startRound();

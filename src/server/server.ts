@@ -6,6 +6,7 @@
 // state, so no locking is needed anywhere.
 import { effectiveQuotaBackendBytes, type ServerConfig } from '../config/types.js';
 import { ETCD_SERVER_VERSION } from '../config/version.js';
+import type { FileSystem } from '../fs/file-system.js';
 import { decodeLeaseRecord, LEASE_BUCKET, Lessor, minLeaseTtlSec } from '../lease/index.js';
 import type { Logger } from '../log/types.js';
 import { AlarmRequest_AlarmAction, AlarmType } from '../pb/etcdserverpb/rpc.js';
@@ -36,12 +37,14 @@ import { MemberKv } from './member-kv.js';
 import { MemberLease } from './member-lease.js';
 import { MemberMaintenance } from './member-maintenance.js';
 import type { MemberTransport, NetworkFactory } from './member-network.js';
+import { HeartbeatDelays, type MemberObserver, observeSlowReads } from './member-observer.js';
 import type { LeaderLeaseApi } from './member-peers.js';
 import { MemberPeers } from './member-peers.js';
-import { MemberSnapshots } from './member-snapshots.js';
+import { MemberSnapshots, type SnapshotDbImporter } from './member-snapshots.js';
 import { MemberState } from './member-state.js';
 import { MemberV2 } from './member-v2.js';
 import { MemberWatch } from './member-watch.js';
+import { NoSpaceAutoDisarm } from './nospace-auto-disarm.js';
 import type { OpHandlers } from './ops.js';
 import type {
   AuthPort,
@@ -98,7 +101,9 @@ export class EtcdServer {
   private readonly requestTimeoutMs: number;
   private readonly alarms: AlarmStore;
   private corrupt: CorruptChecker | undefined;
+  private autoDisarm: NoSpaceAutoDisarm | undefined;
   private readonly peerTls: PeerDialTls | undefined;
+  private readonly observer: MemberObserver;
   private readonly commitAtStart: number;
   private stopped = false;
   private published = false;
@@ -121,10 +126,19 @@ export class EtcdServer {
     private readonly log: Logger,
     private readonly boot: BootedStorage,
     private readonly onFatal: (err: Error) => void,
-    options: { peerTls?: PeerDialTls; clock?: Clock; network?: NetworkFactory } = {},
+    options: {
+      peerTls?: PeerDialTls;
+      clock?: Clock;
+      network?: NetworkFactory;
+      /** The disk raft snapshots from peers are received on and imported from (default node's, LMDB). */
+      snapshotDisk?: { fs: FileSystem; importDb: SnapshotDbImporter };
+      /** Told what the member does, where etcd moves its metrics (member-observer.ts). */
+      observer?: MemberObserver;
+    } = {},
   ) {
     this.clock = options.clock ?? realClock;
     this.peerTls = options.peerTls;
+    this.observer = options.observer ?? {};
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
     const hs = boot.storage.initialState().hardState;
@@ -166,6 +180,9 @@ export class EtcdServer {
       termOf: (index) => boot.storage.term(index),
       confState: () => this.applier.confState,
       onInstalled: (snap) => this.onSnapshotInstalled(snap),
+      ...(options.snapshotDisk === undefined
+        ? {}
+        : { fs: options.snapshotDisk.fs, importDb: options.snapshotDisk.importDb }),
     });
     const network = (options.network ?? this.peerNetwork(options.peerTls))(this.peers, this.snapshots);
     this.transport = network.transport;
@@ -179,6 +196,7 @@ export class EtcdServer {
         applyConfChangeToRaft: (cc) => boot.node.applyConfChange(cc),
         onApplyError: (index, err) => this.log.debug('apply failed', { index, error: err.message }),
         now: () => this.clock.now(),
+        monotonic: () => this.clock.monotonic(),
         onEmptyEntry: (term) => {
           if (this.state.isLeader && term === this.state.term) {
             this.memberLease.promote();
@@ -187,6 +205,8 @@ export class EtcdServer {
         },
         onConfChange: (cc) => this.onConfChangeApplied(cc),
         beforeApply: (req) => this.memberAuth.beforeApply(req),
+        slowApplyMs: cfg.experimentalWarningApplyDurationMs,
+        onSlowApply: () => this.observer.slowApply?.(),
       },
       boot.appliedIndex,
       boot.confState,
@@ -200,7 +220,9 @@ export class EtcdServer {
       appliedWaiters: this.appliedWaiters,
       backend: boot.backend,
       membership: boot.membership,
-      transport: this.transport,
+      transport: new HeartbeatDelays(this.transport, this.state, cfg.heartbeatIntervalMs, this.clock, (to) =>
+        this.observer.heartbeatSendFailed?.(to),
+      ),
       log,
       tickMs: cfg.heartbeatIntervalMs,
       clock: this.clock,
@@ -225,10 +247,13 @@ export class EtcdServer {
         maxQueued: MAX_QUEUED_READS,
         makeTimeoutError: () => Errors.timeout(),
         makeTooManyError: () => Errors.tooManyRequests(),
+        onSlow: () => this.observer.slowReadIndex?.(),
+        onFailed: () => this.observer.readIndexFailed?.(),
       },
       (boot.memberId << 16n) ^ BigInt(this.clock.now() & 0xffff),
     );
     this.loop.setReadBatcher(this.reads);
+    this.state.onLeaderChange(() => this.reads.leaderChanged());
     const ids = new RequestIdGenerator(boot.memberId, this.clock.now());
     this.proposer = new Proposer({
       node: boot.node,
@@ -242,6 +267,7 @@ export class EtcdServer {
       appliedIndex: () => this.applier.appliedIndex,
       wake: () => this.loop.wake(),
       stopped: () => this.stopped,
+      observer: this.observer,
     });
     const defrag = new DefragGate();
     const quota = this.buildQuota();
@@ -256,6 +282,12 @@ export class EtcdServer {
     });
     // Ranges and read-only txns skip raft: their permissions are checked on the way in.
     this.kv = this.memberAuth.guardReads(this.kv);
+    this.kv = observeSlowReads(
+      this.kv,
+      cfg.experimentalWarningApplyDurationMs,
+      () => this.observer.slowApply?.(),
+      () => this.clock.monotonic(),
+    );
     this.maintenance = new MemberMaintenance({
       state: this.state,
       proposer: this.proposer,
@@ -323,6 +355,7 @@ export class EtcdServer {
       maxResponseBytes: cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       progressIntervalMs: cfg.experimentalWatchProgressNotifyIntervalMs,
       clock: this.clock,
+      onEventsSent: (n) => this.observer.watchEventsSent?.(n),
     });
     this.watch = this.memberWatch;
     this.coordination = {
@@ -427,6 +460,12 @@ export class EtcdServer {
       expiredRetryMs: this.requestTimeoutMs,
     });
     this.loadLeases(lessor);
+    const o = this.observer;
+    lessor.observer = {
+      granted: (ttl) => o.leaseGranted?.(ttl),
+      revoked: () => o.leaseRevoked?.(),
+      renewed: () => o.leaseRenewed?.(),
+    };
     return lessor;
   }
 
@@ -475,6 +514,29 @@ export class EtcdServer {
     });
   }
 
+  /** --experimental-auto-disarm-nospace (beyond etcd): see nospace-auto-disarm.ts. */
+  private startAutoDisarm(): void {
+    const backend = this.boot.backend;
+    this.autoDisarm = new NoSpaceAutoDisarm({
+      clock: this.clock,
+      memberId: this.memberId,
+      quotaBytes: effectiveQuotaBackendBytes(this.cfg),
+      backendSizeBytes: () => backend.sizeBytes(),
+      noSpaceAlarms: () => this.alarms.list(AlarmType.NOSPACE),
+      isLeader: () => this.state.isLeader,
+      isMember: (id) => this.boot.membership.get(id) !== undefined,
+      deactivate: (a) =>
+        this.maintenance.alarm({
+          action: AlarmRequest_AlarmAction.DEACTIVATE,
+          memberID: a.memberID,
+          alarm: AlarmType.NOSPACE,
+        }),
+      info: (msg, fields) => this.log.info(msg, fields),
+      warn: (msg, fields) => this.log.warn(msg, fields),
+    });
+    this.autoDisarm.start();
+  }
+
   private buildHealth(): HealthPort {
     return {
       hasLeader: () => this.state.hasLeader(),
@@ -508,6 +570,7 @@ export class EtcdServer {
     if (this.cfg.experimentalCorruptCheckTimeMs > 0) {
       this.corruptChecker().start(this.cfg.experimentalCorruptCheckTimeMs);
     }
+    if (this.cfg.experimentalAutoDisarmNospace) this.startAutoDisarm();
     void this.publish();
     return this.readyPromise;
   }
@@ -629,6 +692,7 @@ export class EtcdServer {
           log: this.log,
           dialTimeoutMs: 1000 + this.cfg.electionTimeoutMs,
           ...(peerTls === undefined ? {} : { tls: peerTls }),
+          ...(this.observer.peer === undefined ? {} : { observer: this.observer.peer }),
         },
         snapshots,
       );
@@ -734,6 +798,7 @@ export class EtcdServer {
     this.stopped = true;
     this.fastElectionTimer?.cancel();
     this.corrupt?.stop();
+    this.autoDisarm?.stop();
     this.memberLease.stop();
     this.memberWatch.stop();
     this.memberV2.stop();

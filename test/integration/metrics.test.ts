@@ -39,6 +39,7 @@ async function etcdctl(endpoint: string, args: string[], input?: string): Promis
     const child = execFile(ETCDCTL, [`--endpoints=http://${endpoint}`, ...args], { env }, (err, out) =>
       err ? reject(err) : resolve(out),
     );
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input);
   });
 }
@@ -52,8 +53,9 @@ async function scrape(url: string): Promise<Map<string, Family>> {
 
 /**
  * The same client operations on any member: 3 puts, 1 get, 1 delete, a txn with one
- * compare and one put (a range and a put, not counted as a txn), a watch that sees one event,
- * and a lease grant.
+ * compare and one put (a range and a put, not counted as a txn), a read-only txn with one
+ * compare and one get (two ranges in one read transaction: a txn), a watch that sees one
+ * event, and a lease grant.
  */
 async function operate(endpoint: string): Promise<void> {
   await etcdctl(endpoint, ['put', 'a', '1']);
@@ -61,12 +63,21 @@ async function operate(endpoint: string): Promise<void> {
   await etcdctl(endpoint, ['get', 'a']);
   await etcdctl(endpoint, ['del', 'b']);
   await etcdctl(endpoint, ['txn'], 'value("a") = "1"\n\nput c 3\n\n\n');
-  const watch = etcdctl(endpoint, ['watch', 'a', '--rev=1']).catch(() => '');
-  await new Promise((r) => setTimeout(r, 300));
-  await etcdctl(endpoint, ['put', 'a', '5']);
-  await etcdctl(endpoint, ['lease', 'grant', '100']);
-  await new Promise((r) => setTimeout(r, 200));
-  void watch;
+  await etcdctl(endpoint, ['txn'], 'value("a") = "1"\n\nget a\n\n\n');
+  // The watcher runs until killed (etcdctl retries a gone server forever): stop it here.
+  const watch = execFile(ETCDCTL, [`--endpoints=http://${endpoint}`, 'watch', 'a', '--rev=1'], {
+    env: { ...process.env, ETCDCTL_API: '3' },
+  });
+  const watchEnded = new Promise((r) => watch.once('exit', r));
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    await etcdctl(endpoint, ['put', 'a', '5']);
+    await etcdctl(endpoint, ['lease', 'grant', '100']);
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    watch.kill('SIGKILL');
+    await watchEnded;
+  }
 }
 
 /** A real etcd 3.4 with the same flags as our MemberProcess. */
@@ -131,6 +142,7 @@ const DASHBOARD_FAMILIES = [
   'etcd_debugging_mvcc_range_total',
   'etcd_debugging_mvcc_txn_total',
   'etcd_debugging_mvcc_total_put_size_in_bytes',
+  'etcd_server_client_requests_total',
   'etcd_debugging_lease_granted_total',
   'etcd_debugging_lease_revoked_total',
   'etcd_debugging_lease_renewed_total',
@@ -184,16 +196,21 @@ describe('/metrics', { timeout: 60_000 }, () => {
       sampleValue(after, name, labels) - sampleValue(before, name, labels);
     for (const prefix of ['etcd_mvcc', 'etcd_debugging_mvcc']) {
       assert.equal(delta(`${prefix}_put_total`), 4, `${prefix}_put_total`);
-      assert.equal(delta(`${prefix}_range_total`), 2, `${prefix}_range_total: get + the txn's compare`);
+      assert.equal(delta(`${prefix}_range_total`), 4, `${prefix}_range_total: get + compares + txn get`);
       assert.equal(delta(`${prefix}_delete_total`), 1, `${prefix}_delete_total`);
-      // The txn's compare runs apart from its put (etcd 3.4's applier): not a multi-op txn.
-      assert.equal(delta(`${prefix}_txn_total`), 0, `${prefix}_txn_total`);
+      // The writing txn's compare runs apart from its put (etcd 3.4's applier): not a multi-op
+      // txn; the read-only txn's compare and get run in one read transaction: a txn.
+      assert.equal(delta(`${prefix}_txn_total`), 1, `${prefix}_txn_total`);
     }
     assert.equal(delta('etcd_debugging_mvcc_total_put_size_in_bytes'), 8);
     assert.equal(delta('grpc_server_started_total', { ...KV, grpc_method: 'Put' }), 3);
     assert.equal(delta('grpc_server_handled_total', { ...KV, grpc_method: 'Put', grpc_code: 'OK' }), 3);
     assert.equal(delta('grpc_server_msg_received_total', { ...KV, grpc_method: 'Range' }), 1);
-    assert.equal(delta('grpc_server_msg_sent_total', { ...KV, grpc_method: 'Txn' }), 1);
+    assert.equal(delta('grpc_server_msg_sent_total', { ...KV, grpc_method: 'Txn' }), 2);
+    // etcdctl 3.4 sends client-api-version: 3.4 with every call (etcd's interceptors count it).
+    const unary = { type: 'unary', client_api_version: '3.4' };
+    assert.ok(delta('etcd_server_client_requests_total', unary) >= 8, 'puts, get, del, txns, lease');
+    assert.ok(delta('etcd_server_client_requests_total', { ...unary, type: 'stream' }) >= 1, 'the watch');
     assert.equal(delta('grpc_server_started_total', { grpc_method: 'LeaseGrant' }), 1);
     assert.equal(delta('grpc_server_started_total', { grpc_method: 'Watch', grpc_type: 'bidi_stream' }), 1);
     assert.ok(delta('etcd_network_client_grpc_received_bytes_total') > 0);
@@ -203,6 +220,7 @@ describe('/metrics', { timeout: 60_000 }, () => {
     );
     assert.ok(delta('etcd_disk_backend_commit_duration_seconds_count') >= 1);
     assert.equal(sampleValue(after, 'etcd_debugging_mvcc_keys_total'), 3, '/ready, a, c');
+    assert.equal(delta('etcd_debugging_mvcc_events_total'), 2, 'the watch from revision 1 saw a twice');
     assert.equal(sampleValue(after, 'etcd_server_has_leader'), 1);
     assert.equal(sampleValue(after, 'etcd_server_is_leader'), 1);
     assert.equal(sampleValue(after, 'etcd_server_leader_changes_seen_total'), 1);
@@ -212,6 +230,44 @@ describe('/metrics', { timeout: 60_000 }, () => {
       sampleValue(after, 'etcd_server_proposals_applied_total') >=
         sampleValue(before, 'etcd_server_proposals_applied_total') + 6,
     );
+  });
+
+  test('leases, compactions and defrag move their families as etcd 3.4', async () => {
+    const url = `http://${member.endpoint}/metrics`;
+    const before = await scrape(url);
+    const grant = await etcdctl(member.endpoint, ['lease', 'grant', '60']);
+    const id = /lease ([0-9a-f]+) granted/.exec(grant)?.[1];
+    assert.ok(id, grant);
+    await etcdctl(member.endpoint, ['lease', 'keep-alive', '--once', id]);
+    await etcdctl(member.endpoint, ['lease', 'revoke', id]);
+    for (let i = 0; i < 5; i++) await etcdctl(member.endpoint, ['put', 'compact-me', String(i)]);
+    const rev = /"revision":(\d+)/.exec(await etcdctl(member.endpoint, ['get', 'compact-me', '-w', 'json']));
+    await etcdctl(member.endpoint, ['compaction', '--physical', rev?.[1] ?? '0']);
+    const mid = await scrape(url);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(mid, name, labels) - sampleValue(before, name, labels);
+    assert.equal(delta('etcd_debugging_lease_granted_total'), 1);
+    assert.equal(delta('etcd_debugging_lease_ttl_total_count'), 1);
+    assert.equal(delta('etcd_debugging_lease_ttl_total_bucket', { le: '32' }), 0, 'ttl 60');
+    assert.equal(delta('etcd_debugging_lease_ttl_total_bucket', { le: '64' }), 1, 'ttl 60');
+    assert.equal(delta('etcd_debugging_lease_renewed_total'), 1);
+    assert.equal(delta('etcd_debugging_lease_revoked_total'), 1);
+    assert.equal(delta('etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds_count'), 1);
+    assert.equal(delta('etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_count'), 1);
+    assert.ok(delta('etcd_debugging_mvcc_db_compaction_keys_total') >= 4, 'the overwritten versions');
+    // At rest between requests.
+    assert.equal(sampleValue(mid, 'etcd_server_proposals_pending'), 0);
+    assert.equal(sampleValue(mid, 'etcd_server_proposals_failed_total'), 0);
+    // Defragmentation keeps the backend object: its commits are still timed afterwards.
+    await etcdctl(member.endpoint, ['defrag']);
+    const afterDefrag = await scrape(url);
+    await etcdctl(member.endpoint, ['put', 'after-defrag', 'x']);
+    await eventually(async () => {
+      const later = await scrape(url);
+      const commits = (f: Map<string, Family>) =>
+        sampleValue(f, 'etcd_disk_backend_commit_duration_seconds_count');
+      assert.ok(commits(later) > commits(afterDefrag), 'a commit observed after the defrag');
+    });
   });
 
   test('families carry etcd 3.4 types, labels and buckets; every gRPC method starts at 0', async () => {
@@ -302,9 +358,17 @@ describe('/metrics', { timeout: 60_000 }, () => {
   });
 });
 
-test('--metrics extensive adds grpc_server_handling_seconds', { timeout: 30_000 }, async () => {
+test('--metrics extensive adds grpc_server_handling_seconds; slow applies count', {
+  timeout: 30_000,
+}, async () => {
   const dir = tempDir('metrics-ext');
-  const member = new MemberProcess(await memberSpec('m1', `${dir}/data`, ['--metrics=extensive']));
+  // A 1 ns apply-duration warning threshold makes every apply and every read slow.
+  const member = new MemberProcess(
+    await memberSpec('m1', `${dir}/data`, [
+      '--metrics=extensive',
+      '--experimental-warning-apply-duration=1ns',
+    ]),
+  );
   member.start();
   try {
     await eventually(() => etcdctl(member.endpoint, ['put', 'k', 'v']));
@@ -313,6 +377,11 @@ test('--metrics extensive adds grpc_server_handling_seconds', { timeout: 30_000 
     assert.equal(h?.type, 'histogram');
     assert.deepEqual(labelNames(h!), ['grpc_method', 'grpc_service', 'grpc_type']);
     assert.ok(sampleValue(fams, 'grpc_server_handling_seconds_count', { grpc_method: 'Put' }) >= 1);
+    const slow = sampleValue(fams, 'etcd_server_slow_apply_total');
+    assert.ok(slow >= 1, 'the put was a slow apply');
+    await etcdctl(member.endpoint, ['get', 'k']);
+    const after = await scrape(`http://${member.endpoint}/metrics`);
+    assert.ok(sampleValue(after, 'etcd_server_slow_apply_total') >= slow + 1, 'the range was a slow read');
   } finally {
     await member.stop();
     removeDir(dir);
@@ -401,6 +470,39 @@ test('parity with etcd 3.4: dashboard families exist with the same type and labe
       );
     const missing = [...startedOf(theirs)].filter((m) => !startedOf(mine).has(m));
     assert.deepEqual(missing, [], 'every method etcd pre-initialises');
+    // The watch saw two events (put a 1, put a 5), counted as they were sent.
+    assert.equal(sampleValue(theirs, 'etcd_debugging_mvcc_events_total'), 2);
+    assert.equal(sampleValue(mine, 'etcd_debugging_mvcc_events_total'), 2);
+    const versions = (f: Map<string, Family>) =>
+      f
+        .get('etcd_server_client_requests_total')!
+        .samples.map((s) => `${s.labels.type}/${s.labels.client_api_version}`)
+        .sort();
+    assert.deepEqual(versions(mine), versions(theirs));
+    // An alarm raised as clients raise it (member id 0) makes /health false on both.
+    for (const m of [real, ours]) {
+      const client = new Client(m.endpoint);
+      try {
+        const alarm = (action: AlarmRequest_AlarmAction) =>
+          client.call('/etcdserverpb.Maintenance/Alarm', AlarmRequest, AlarmResponse, {
+            action,
+            memberID: 0n,
+            alarm: AlarmType.NOSPACE,
+          });
+        const raised = await alarm(AlarmRequest_AlarmAction.ACTIVATE);
+        assert.deepEqual(
+          raised.alarms.map((a) => a.memberID),
+          [0n],
+        );
+        const res = await fetch(`http://${m.endpoint}/health`);
+        assert.equal(res.status, 503, `${m === real ? 'etcd' : 'etcd-ts'} /health under a member-0 alarm`);
+        assert.equal(await res.text(), '{"health":"false"}\n');
+        await alarm(AlarmRequest_AlarmAction.DEACTIVATE);
+        assert.equal((await fetch(`http://${m.endpoint}/health`)).status, 200);
+      } finally {
+        client.close();
+      }
+    }
   } finally {
     await Promise.all([real.stop(), ours.stop()]);
     removeDir(dir);

@@ -53,7 +53,12 @@ export interface GrpcServerOptions {
    */
   onNonGrpcStream?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   /** Wraps the stream of each call to a registered method (the member's gRPC metrics observe it). */
-  observeCall?: (stream: CallStream, path: string, kind: RegisteredMethod<unknown, unknown>['kind']) => CallStream;
+  observeCall?: (
+    stream: CallStream,
+    path: string,
+    kind: RegisteredMethod<unknown, unknown>['kind'],
+    headers?: IncomingHttpHeaders,
+  ) => CallStream;
 }
 
 type StartCall = (stream: CallStream, headers: IncomingHttpHeaders) => void;
@@ -267,7 +272,7 @@ export class GrpcServer {
         stream.finish(Status.INTERNAL, (err as Error).message);
         return;
       }
-      const observed = this.observeCall?.(stream, def.path, def.kind) ?? stream;
+      const observed = this.observeCall?.(stream, def.path, def.kind, headers) ?? stream;
       new ServerCall<Req, Res>(observed, headers, def, limits, timeoutMs).start();
     });
     this.services.add(def.path.slice(1, def.path.lastIndexOf('/')));

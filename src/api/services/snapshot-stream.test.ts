@@ -62,7 +62,7 @@ describe('Maintenance.Snapshot stream', () => {
         assert.ok(m.blob.length === SNAPSHOT_CHUNK_BYTES || m === data.at(-1));
         sent += m.blob.length;
         assert.equal(m.remainingBytes, size - sent);
-        assert.equal(m.header, undefined, "etcd 3.4 sends no header on snapshot messages");
+        assert.equal(m.header, undefined, 'etcd 3.4 sends no header on snapshot messages');
       }
       assert.equal(sent, size);
       const all = Buffer.concat(data.map((m) => m.blob));

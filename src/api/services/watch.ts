@@ -144,7 +144,10 @@ function pumpTo(stream: WatchStream, port: WatchPort, sink: ResponseSink<PbWatch
         const batch = stream.take(TAKE_BATCH);
         if (batch.length === 0 || sink.ended) break;
         for (const r of batch) {
-          if (!sink.write(toPb(port, r))) await sink.drained();
+          const sent = sink.write(toPb(port, r));
+          // etcd counts a response's events once its watch server has sent them.
+          if (r.events.length > 0) port.eventsSent?.(r.events.length);
+          if (!sent) await sink.drained();
         }
         release();
       }

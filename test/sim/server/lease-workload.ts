@@ -133,6 +133,13 @@ export class LeaseWorkload {
         await this.checkAlive(api, key, id, aliveUntil);
       }
     }
+    // The most telling moment: shortly before the lease may expire, the key must still be there.
+    const before = aliveUntil - 200 - Math.floor(this.random() * 600) - this.clock.monotonic();
+    if (before > 0 && !this.stopped) {
+      await this.pause(before);
+      const api = this.pickMember();
+      if (api !== undefined) await this.checkAlive(api, key, id, aliveUntil);
+    }
     if (this.random() < 0.5) {
       const api = this.pickMember();
       if (api !== undefined) {

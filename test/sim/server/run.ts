@@ -4,13 +4,14 @@
 // client workload and a seeded schedule of faults; then the checkers.
 import { parseServerConfig } from '../../../src/config/parse.js';
 import type { ServerConfig } from '../../../src/config/types.js';
+import { withTimeout } from '../../../src/runtime/clock.js';
 import { seededRandom } from '../../../src/util/seeded-random.js';
 import { checkHistory, type Version } from './history.js';
+import { checkLeaseEvents, LeaseWorkload } from './lease-workload.js';
 import { SimLog } from './sim-logger.js';
 import { SimMember } from './sim-member.js';
 import { CALM, type NetFaults, SimNetwork } from './sim-network.js';
 import { VirtualClock } from './virtual-clock.js';
-import { checkLeaseEvents, LeaseWorkload } from './lease-workload.js';
 import { allEvents, checkWatchers, type SimWatcher, type WatchedEvent } from './watchers.js';
 import { Workload } from './workload.js';
 
@@ -20,6 +21,7 @@ export const SERVER_SABOTAGES = [
   'duplicateWatchEvent',
   'skipLeaseRevokeOnFollower',
   'ignoreFsyncError',
+  'fastClocks',
 ] as const;
 export type ServerSabotage = (typeof SERVER_SABOTAGES)[number];
 
@@ -37,6 +39,8 @@ export interface ServerSimOptions {
   diskFaults: boolean;
   /** Leader transfers (MoveLeader). */
   leaderMoves: boolean;
+  /** Membership changes: add (learner or voter), promote, remove, re-add a wiped member. */
+  membership: boolean;
   sabotage?: ServerSabotage;
   trace?: (line: string) => void;
 }
@@ -62,12 +66,17 @@ export interface ServerSimResult {
   clockJumps: number;
   diskFaults: number;
   leaderMoves: number;
+  /** Raft snapshots delivered to a member that fell behind. */
+  snapshots: number;
+  /** Membership changes that took effect (adds, promotes, removes). */
+  memberChanges: number;
   problems: string[];
   log: string[];
 }
 
-function memberArgs(name: string, all: string[]): string[] {
+function memberArgs(name: string, all: string[], existing = false): string[] {
   return [
+    ...(existing ? ['--initial-cluster-state=existing'] : []),
     `--name=${name}`,
     `--data-dir=/sim/${name}`,
     '--listen-client-urls=http://127.0.0.1:2379',
@@ -78,8 +87,10 @@ function memberArgs(name: string, all: string[]): string[] {
     '--initial-cluster-token=sim',
     '--heartbeat-interval=100',
     '--election-timeout=1000',
-    // Snapshot transfer between simulated members comes later: keep the log whole.
-    '--snapshot-count=10000000',
+    // Small, so that members snapshot and compact their logs often and a member that fell behind
+    // (crashed, cut off) catches up by a raft snapshot streamed from the leader.
+    '--snapshot-count=150',
+    '--experimental-snapshot-catchup-entries=40',
   ];
 }
 
@@ -97,13 +108,19 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     random,
     (url) => members.find((m) => url.startsWith(`http://${m.name}:`))?.id,
   );
-  for (const n of names) {
+  // One spare member beside a cluster of 3 or 5: added (and removed, wiped, added again) under faults.
+  const spares = o.membership && o.members > 1 ? [`m${o.members + 1}`] : [];
+  for (const n of spares) configs.set(n, parseServerConfig(memberArgs(n, [...names, n]), {}));
+  for (const n of [...names, ...spares]) {
     const m = new SimMember(n, configs.get(n)!, clock, net, log, random, o.sabotage);
+    m.inCluster = !spares.includes(n);
     if (o.clockFaults) {
       // Skew of up to ±5 s and rates within ±0.5% (etcd assumes bounded drift; leases depend on it).
       m.clockOffsetMs = Math.floor((random() - 0.5) * 10_000);
       m.clockRate = 1 + (random() - 0.5) * 0.01;
     }
+    // Sabotage: clocks 40% fast (far beyond the drift etcd tolerates): leases expire early.
+    if (o.sabotage === 'fastClocks') m.clockRate = 1.4;
     members.push(m);
   }
   const result: ServerSimResult = {
@@ -125,10 +142,17 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     clockJumps: 0,
     diskFaults: 0,
     leaderMoves: 0,
+    snapshots: 0,
+    memberChanges: 0,
     problems: [],
     log: log.lines,
   };
-  for (const m of members) await m.start();
+  /** Members of the cluster now (spares and removed members excluded). */
+  const active = () => members.filter((m) => m.inCluster);
+  /** Members a client may talk to: in the cluster, up, not a learner (etcd refuses most requests there). */
+  const serving = () => members.filter((m) => m.inCluster && m.isUp() && !m.isLearner());
+  let memberOp: Promise<void> | undefined;
+  for (const m of active()) await m.start();
   const hasLeader = () => members.some((m) => m.isLeader());
   if (!(await clock.runUntilTrue(hasLeader, 20_000))) {
     result.problems.push('no leader within 20 s of virtual time');
@@ -140,14 +164,14 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     random,
     { clients: 4, keys: 6, readRatio: 0.4, timeoutMs: 3000, thinkMs: 20 },
     () => {
-      const up = members.filter((m) => m.isUp());
+      const up = serving();
       if (up.length === 0) return undefined;
       return up[Math.floor(random() * up.length)]!.clientApi();
     },
   );
   workload.start();
   const leases = new LeaseWorkload(clock, random, { clients: 2, timeoutMs: 3000, marginRatio: 0.05 }, () => {
-    const up = members.filter((m) => m.isUp());
+    const up = serving();
     if (up.length === 0) return undefined;
     return up[Math.floor(random() * up.length)]!.leaseApi();
   });
@@ -155,7 +179,7 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
 
   const watchers: SimWatcher[] = [];
   const openWatcher = () => {
-    const up = members.filter((m) => m.isUp());
+    const up = serving();
     if (up.length === 0) return;
     const m = up[Math.floor(random() * up.length)]!;
     const from = 1 + Math.floor(random() * (m.currentRevision() + 2));
@@ -168,14 +192,17 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     await clock.runUntil(clock.elapsed + 100 + Math.floor(random() * 900));
     if (random() < 0.3) openWatcher();
     await injectFault();
+    if (o.membership && random() < 0.4) changeMembership();
   }
 
   // Heal everything, let the cluster settle, stop the load, let it settle again.
   net.heal();
   net.faults = CALM;
   for (const m of members) m.disk.mode = { kind: 'fast' };
+  // A removed member that has not noticed yet is stopped, as its operator would.
+  for (const m of members) if (!m.inCluster && m.isUp()) m.crash();
   // Not awaited: a start waits on the disk, whose delays (if any are still pending) run on the clock.
-  for (const m of members) if (!m.isUp()) void m.start();
+  for (const m of active()) if (!m.isUp()) void m.start();
   // (Two election timeouts to elect and catch up; the members then converge within a few heartbeats.)
   await clock.runUntil(clock.elapsed + 2000);
   await Promise.race([Promise.all([workload.stop(), leases.stop()]), clock.runUntil(clock.elapsed + 10_000)]);
@@ -183,8 +210,8 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
   // pre-vote (etcd's default), a member with a short log can win every election timeout race for a
   // few rounds in a row and keep the cluster leaderless for seconds: a fixed wait reports that as
   // divergence (sweep seeds 1324 and 1552); 60 s of virtual time without convergence is a finding.
-  const settled = await waitSettled(members, clock, 60_000);
-  if (!settled) result.problems.push('the cluster did not settle within 60 s of virtual time after healing');
+  await Promise.race([memberOp, clock.runUntil(clock.elapsed + 10_000)]);
+  const settled = await waitSettled(active, clock, 60_000, reconcileMembership);
   await clock.runUntil(clock.elapsed + 500);
 
   const ops = workload.ops;
@@ -192,9 +219,11 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
   result.writesAcked = ops.filter((x) => x.kind === 'write' && x.outcome === 'ok').length;
   result.readsOk = ops.filter((x) => x.kind === 'read' && x.ok).length;
   result.opsChecked = ops.filter((x) => (x.kind === 'read' ? x.ok : x.outcome !== 'unknown')).length;
-  const reference = members.find((m) => m.isUp());
+  const reference = serving()[0];
   if (reference === undefined) {
     result.problems.push('no member up after healing');
+    if (!settled)
+      result.problems.push('the cluster did not settle within 60 s of virtual time after healing');
     return finish();
   }
   const history = await reference.history();
@@ -204,22 +233,28 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
   result.leaseKeepAlives = leases.keepAlives;
   result.leaseReadsChecked = leases.readsChecked;
   // Every member's lease keys, from revision 1 (a watcher catches up from the store's history).
-  const leaseWatchers = members.filter((m) => m.isUp()).map((m) => [m, m.leaseKeyWatcher()] as const);
+  const leaseWatchers = active()
+    .filter((m) => m.isUp())
+    .map((m) => [m, m.leaseKeyWatcher()] as const);
   await clock.runUntil(clock.elapsed + 1000);
   const leaseEvents = new Map<string, WatchedEvent[]>();
   for (const [m, w] of leaseWatchers) if (w !== undefined) leaseEvents.set(m.name, w.events);
   result.problems.push(...checkLeaseEvents(leaseEvents));
   result.problems.push(...checkWatchers(watchers, allEvents(history, leaseEvents.get(reference.name) ?? [])));
   result.watchEvents = watchers.reduce((n, w) => n + w.events.length, 0);
-  result.problems.push(...(await checkConvergence(members)));
+  result.problems.push(...(await checkConvergence(active())));
+  // Last: the checkers above name what went wrong more precisely.
+  if (!settled) result.problems.push('the cluster did not settle within 60 s of virtual time after healing');
   return finish();
 
   function finish(): ServerSimResult {
     for (const m of members) result.problems.push(...m.failures);
-    if (result.problems.length > 0) for (const m of members) log.add('sim', 'info', `at the end: ${m.describe()}`);
+    if (result.problems.length > 0)
+      for (const m of members) log.add('sim', 'info', `at the end: ${m.describe()}`);
     result.simMs = clock.elapsed;
     result.steps = clock.steps;
     result.delivered = net.delivered;
+    result.snapshots = net.snapshotsDelivered;
     result.dropped = net.dropped;
     for (const m of members) m.halt();
     return result;
@@ -227,7 +262,7 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
 
   async function injectFault(): Promise<void> {
     const dice = random();
-    const up = members.filter((m) => m.isUp());
+    const up = active().filter((m) => m.isUp());
     const ids = members.map((m) => m.id);
     if (o.crashes && dice < 0.15 && up.length > 0) {
       const victim = up[Math.floor(random() * up.length)]!;
@@ -235,6 +270,7 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
       victim.crash();
       result.crashes++;
       clock.after(200 + Math.floor(random() * 2000), () => {
+        if (!victim.inCluster) return;
         log.add('sim', 'info', `restart ${victim.name}`);
         void victim.start();
       });
@@ -263,7 +299,8 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
       const m = members[Math.floor(random() * members.length)]!;
       const d = random();
       if (d < 0.4) m.disk.mode = { kind: 'slow', maxMs: 5 + Math.floor(random() * 100) };
-      else if (d < 0.6) m.disk.mode = { kind: 'stalled', untilMs: clock.elapsed + 200 + Math.floor(random() * 3000) };
+      else if (d < 0.6)
+        m.disk.mode = { kind: 'stalled', untilMs: clock.elapsed + 200 + Math.floor(random() * 3000) };
       else if (d < 0.7) m.disk.mode = { kind: 'fast' };
       else if (m.isUp()) {
         // The next WAL fsync fails, and the power goes a little later: a member that acknowledged
@@ -287,10 +324,141 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
         result.leaderMoves++;
         leader.moveLeader(target.id).catch(() => undefined);
       }
-    } else if (dice < 0.9) {
-      // Members that stopped on their own (an fsync error) come back.
-      for (const m of members) if (!m.isUp()) void m.start();
+    } else if (o.membership && dice < 0.9) {
+      changeMembership();
+    } else if (dice < 0.95) {
+      // Members that stopped on their own (an fsync error) come back; a newcomer tries again.
+      for (const m of active()) if (!m.isUp()) void m.start();
     }
+  }
+
+  /**
+   * One membership change at a time, through the leader's Cluster port, as an operator runs
+   * them: promote a learner, add the spare (as a learner or a voter; a removed member comes
+   * back with a wiped data dir and a new id), or remove a member (never below two voters, never
+   * the leader).
+   */
+  function changeMembership(): void {
+    // (A newcomer that has not booted yet would be confused by another change: wait for it.)
+    if (memberOp !== undefined || active().some((m) => m.isJoining())) return;
+    const leader = acknowledgedLeader();
+    if (leader === undefined) return;
+    const view = leader.clusterMembers();
+    const voters = view.filter((x) => !x.isLearner);
+    const learner = view.find((x) => x.isLearner);
+    const spare = members.find((m) => !m.inCluster && !m.isUp());
+    const dice = random();
+    const byId = (id: bigint) => members.find((m) => m.inCluster && m.id === id);
+    let op: Promise<void>;
+    if (learner !== undefined && dice < 0.5) {
+      log.add('sim', 'info', `promote ${learner.id.toString(16)}`);
+      op = leader
+        .clusterApi()
+        .promote(learner.id)
+        .then(() => {
+          result.memberChanges++;
+        });
+    } else if (spare !== undefined && dice < 0.8) {
+      const asLearner = random() < 0.5;
+      const url = `http://${spare.name}:2380`;
+      log.add('sim', 'info', `add ${spare.name} as a ${asLearner ? 'learner' : 'voter'}`);
+      op = leader
+        .clusterApi()
+        .add([url], asLearner)
+        .then(({ member, members: now }) => {
+          result.memberChanges++;
+          const nameOf = (x: { id: bigint; name: string; peerUrls: string[] }) =>
+            x.id === member.id
+              ? spare.name
+              : x.name || (members.find((m) => x.peerUrls.includes(`http://${m.name}:2380`))?.name ?? '');
+          const cluster = now.map(nameOf);
+          spare.prepareJoin(parseServerConfig(memberArgs(spare.name, cluster, true), {}));
+          void spare.start();
+        });
+    } else {
+      // Never the leader itself (etcd's raft README: removing the leader can leave a lagging peer on
+      // the old config needing the removed node's vote; an operator moves leadership first).
+      const candidates = view.filter((x) => x.id !== leader.id);
+      const victim = candidates[Math.floor(random() * candidates.length)];
+      if (victim === undefined || (!victim.isLearner && voters.length <= 2)) return;
+      log.add('sim', 'info', `remove ${victim.id.toString(16)}`);
+      op = leader
+        .clusterApi()
+        .remove(victim.id)
+        .then(() => {
+          result.memberChanges++;
+          const m = byId(victim.id);
+          if (m === undefined) return;
+          m.inCluster = false;
+          // It stops by itself once it applies its removal; if cut off, its operator stops it.
+          clock.after(3000, () => {
+            if (!m.inCluster && m.isUp()) m.crash();
+          });
+        });
+    }
+    // The member that took the request may die with it (its timers die too): the client gives up.
+    memberOp = withTimeout(clock, op, 15_000, () => new Error('no answer'))
+      .catch((err: unknown) => log.add('sim', 'info', `membership change failed: ${(err as Error).message}`))
+      .finally(() => {
+        memberOp = undefined;
+        reconcileMembership();
+      });
+  }
+
+  /**
+   * The leader a majority of the cluster follows (a partitioned old leader may still think it
+   * leads, with a stale member list: deciding membership from it would be wrong).
+   */
+  function acknowledgedLeader(): SimMember | undefined {
+    const cluster = active();
+    for (const m of cluster) {
+      if (!m.isLeader()) continue;
+      const followers = cluster.filter((x) => x.followsLeader(m.id, m.term())).length;
+      if (followers > cluster.length / 2) return m;
+    }
+    return undefined;
+  }
+
+  /**
+   * After a change whose answer was lost, the operator looks at the member list: a member the
+   * leader no longer lists is out (and stopped); the spare it lists was added after all, so it
+   * is started with a wiped data dir, as after a successful add.
+   */
+  function reconcileMembership(): void {
+    if (memberOp !== undefined) return;
+    const leader = acknowledgedLeader();
+    if (leader === undefined) return;
+    const view = leader.clusterMembers();
+    const listed = (m: SimMember) => view.find((x) => x.peerUrls.includes(`http://${m.name}:2380`));
+    for (const m of members) {
+      const entry = listed(m);
+      if (m.inCluster && entry === undefined && m.isJoining()) {
+        // Prepared to join after a stale view said it was added: it never was.
+        log.add('sim', 'info', `${m.name} was not added after all`);
+        m.inCluster = false;
+        m.abandonJoin();
+      } else if (m.inCluster && entry === undefined && !m.isJoining()) {
+        log.add('sim', 'info', `${m.name} is no longer a member`);
+        m.inCluster = false;
+        if (m.isUp()) m.crash();
+      } else if (m.inCluster && entry !== undefined && m.id !== entry.id && !m.isUp() && !m.isJoining()) {
+        // It joined under a stale id (a lagging peer answered its GET /members) and stopped as
+        // removed: wipe it and join again, as the operator would.
+        log.add('sim', 'info', `${m.name} runs under a stale id: joining again`);
+        const names = view.map((x) => (x === entry ? m.name : (nameOfUrl(x.peerUrls) ?? x.name)));
+        m.prepareJoin(parseServerConfig(memberArgs(m.name, names, true), {}));
+        void m.start();
+      } else if (!m.inCluster && entry !== undefined && !m.isUp()) {
+        log.add('sim', 'info', `${m.name} was added after all: starting it`);
+        const names = view.map((x) => (x === entry ? m.name : (nameOfUrl(x.peerUrls) ?? x.name)));
+        m.prepareJoin(parseServerConfig(memberArgs(m.name, names, true), {}));
+        void m.start();
+      }
+    }
+  }
+
+  function nameOfUrl(urls: readonly string[]): string | undefined {
+    return members.find((m) => urls.includes(`http://${m.name}:2380`))?.name;
   }
 }
 
@@ -304,13 +472,31 @@ function randomFaults(random: () => number): NetFaults {
   };
 }
 
-/** Runs the clock until one up member leads and all up members applied the same index (or `limitMs` passed). */
-async function waitSettled(members: readonly SimMember[], clock: VirtualClock, limitMs: number): Promise<boolean> {
+/**
+ * Runs the clock until every member is up, one leads, all applied the same index and no lease is
+ * left (abandoned leases expire by virtual time), or until `limitMs` passed. A member that stopped
+ * on its own (an fsync error) is started again, as a supervisor would.
+ */
+async function waitSettled(
+  active: () => SimMember[],
+  clock: VirtualClock,
+  limitMs: number,
+  reconcile: () => void,
+): Promise<boolean> {
   const until = clock.elapsed + limitMs;
   while (clock.elapsed < until) {
+    reconcile();
+    const members = active();
+    for (const m of members) if (!m.isUp()) void m.start();
     const up = members.filter((m) => m.isUp());
     const applied = new Set(up.map((m) => m.appliedIndex()));
-    if (up.some((m) => m.isLeader()) && applied.size === 1 && up.every((m) => m.appliedIndex() === m.commitIndex()))
+    if (
+      up.length === members.length &&
+      up.some((m) => m.isLeader()) &&
+      applied.size === 1 &&
+      up.every((m) => m.appliedIndex() === m.commitIndex()) &&
+      up.every((m) => m.leaseCount() === 0)
+    )
       return true;
     await clock.runUntil(clock.elapsed + 100);
   }

@@ -3,6 +3,7 @@
 // backend for the store) with a virtual clock and the simulated network.
 // A crash loses what the disk had not made durable; a restart boots again
 // from what is left, as a real process would.
+
 import type { ServerConfig } from '../../../src/config/types.js';
 import {
   type LeaseGrantRequest,
@@ -18,28 +19,34 @@ import { computeMemberId } from '../../../src/server/ids.js';
 import type { LeaderLeaseApi } from '../../../src/server/member-peers.js';
 import { EtcdServer } from '../../../src/server/server.js';
 import type { Version } from './history.js';
+import { LEASE_PREFIX, type SimLeaseApi } from './lease-workload.js';
 import type { ServerSabotage } from './run.js';
 import type { SimLog } from './sim-logger.js';
 import type { SimNetwork } from './sim-network.js';
-import { SimDisk, simStorageIo } from './sim-storage.js';
+import { memorySnapshotImporter, SimDisk, type SimDiskOptions, simStorageIo } from './sim-storage.js';
 import { MemberClock, type VirtualClock } from './virtual-clock.js';
-import { LEASE_PREFIX, type SimLeaseApi } from './lease-workload.js';
 import { SimWatcher } from './watchers.js';
 import type { SimClientApi } from './workload.js';
 
 export class SimMember {
-  readonly id: bigint;
+  /** Its member id (a re-added member gets a new one from the leader's MemberAdd). */
+  id: bigint;
+  /** A member of the cluster now (false: a spare, never added or removed). */
+  inCluster = true;
   private incarnation = 0;
   private clock: MemberClock | undefined;
   private server: EtcdServer | undefined;
   private up = false;
   private starting = false;
   /** Its disk (the run injects disk faults into it). */
-  readonly disk: SimDisk;
+  disk: SimDisk;
+  private readonly diskOptions: SimDiskOptions;
+  /** Joining a running cluster: a start that cannot reach the others is retried, not a finding. */
+  private joining = false;
 
   constructor(
     readonly name: string,
-    private readonly cfg: ServerConfig,
+    private cfg: ServerConfig,
     private readonly vclock: VirtualClock,
     private readonly net: SimNetwork,
     private readonly log: SimLog,
@@ -47,11 +54,11 @@ export class SimMember {
     sabotage: ServerSabotage | undefined,
   ) {
     this.id = computeMemberId(cfg.initialAdvertisePeerUrls, cfg.initialClusterToken);
-    this.disk = new SimDisk(
-      random,
-      { lyingFsync: sabotage === 'lyingFsync', ignoreFsyncErrors: sabotage === 'ignoreFsyncError' },
-      vclock,
-    );
+    this.diskOptions = {
+      lyingFsync: sabotage === 'lyingFsync',
+      ignoreFsyncErrors: sabotage === 'ignoreFsyncError',
+    };
+    this.disk = new SimDisk(random, this.diskOptions, vclock);
     this.random = random;
     this.staleReads = sabotage === 'staleReads';
     this.sabotage = sabotage;
@@ -86,7 +93,17 @@ export class SimMember {
     logger.info('booting');
     try {
       const io = simStorageIo(this.disk, clock, this.random);
-      const boot = await bootStorage(this.cfg, logger, { timeoutMs: 1000 }, io);
+      const boot = await bootStorage(
+        this.cfg,
+        logger,
+        { timeoutMs: 1000 },
+        {
+          ...io,
+          clusterFromPeers: (urls, o) => this.net.clusterFromPeers(urls, o.timeoutMs),
+        },
+      );
+      this.id = boot.memberId;
+      this.joining = false;
       // Declared first: the network asks for the lease API a turn later, even if the constructor threw.
       let built: EtcdServer | undefined;
       const server: EtcdServer = new EtcdServer(
@@ -99,10 +116,15 @@ export class SimMember {
         },
         {
           clock,
+          snapshotDisk: { fs: io.fs, importDb: memorySnapshotImporter(this.vclock) },
           network: this.net.factoryFor(
             this.id,
             this.incarnation,
             (): LeaderLeaseApi | undefined => built?.leaderLeases(),
+            () =>
+              built === undefined
+                ? undefined
+                : { clusterId: built.clusterId, members: built.cluster.members().map((m) => ({ ...m })) },
           ),
         },
       );
@@ -112,14 +134,67 @@ export class SimMember {
       this.up = true;
       void server.start().catch(() => undefined);
     } catch (err) {
-      // A member that cannot start again after a crash is a finding, not a harness failure.
+      // A member that cannot start again after a crash is a finding, not a harness failure. A
+      // newcomer may fail as etcd's does (no peer reachable, or the one that answered has not
+      // applied the add yet: "member count is unequal") and is started again, as systemd would;
+      // one that never gets in leaves the cluster unsettled, which the run reports.
       logger.fatal('boot failed', { error: (err as Error).message });
-      this.failures.push(
-        `${this.name} incarnation ${this.incarnation} failed to start: ${(err as Error).message}`,
-      );
+      if (!this.joining) {
+        this.failures.push(
+          `${this.name} incarnation ${this.incarnation} failed to start: ${(err as Error).message}`,
+        );
+      }
     } finally {
       this.starting = false;
     }
+  }
+
+  /**
+   * Joins the running cluster after a MemberAdd, as the operator would: a wiped data dir, and
+   * `--initial-cluster-state existing` with the cluster the add returned.
+   */
+  prepareJoin(cfg: ServerConfig): void {
+    this.cfg = cfg;
+    this.disk = new SimDisk(this.random, this.diskOptions, this.vclock);
+    this.joining = true;
+    this.inCluster = true;
+  }
+
+  /** Gives up joining (it was never added): a spare again. */
+  abandonJoin(): void {
+    this.joining = false;
+  }
+
+  term(): number {
+    return this.server?.state.term ?? 0;
+  }
+
+  /** Up, and following (or being) `leader` in `term`. */
+  followsLeader(leader: bigint, term: number): boolean {
+    const st = this.server?.state;
+    return this.up && st !== undefined && st.leader === leader && st.term === term;
+  }
+
+  /** Added to the cluster but not booted yet. */
+  isJoining(): boolean {
+    return this.joining;
+  }
+
+  /** Is a learner now (as its own membership says). */
+  isLearner(): boolean {
+    return this.up && this.server?.maintenance.status().isLearner === true;
+  }
+
+  /** The cluster's members as this member sees them. */
+  clusterMembers(): { id: bigint; name: string; peerUrls: string[]; isLearner: boolean }[] {
+    return this.server?.cluster.members() ?? [];
+  }
+
+  /** MemberAdd / MemberPromote / MemberRemove through this member (the Cluster service's port). */
+  clusterApi() {
+    const server = this.server;
+    if (server === undefined) throw new Error(`${this.name} is down`);
+    return server.cluster;
   }
 
   /** Power loss: timers stop, the network forgets this incarnation, the disk keeps only what was durable. */
@@ -201,10 +276,26 @@ export class SimMember {
     const server = this.server;
     if (!this.up || server === undefined) return `${this.name}: down`;
     const st = server.maintenance.status();
+    // The leader's view of each follower (raft's Progress), and who this member sends to.
+    const node = (server as unknown as { boot: { node: { status(): { progress?: Map<bigint, unknown> } } } })
+      .boot.node;
+    const progress = [...(node.status().progress ?? [])]
+      .map(([id, p]) => `${id.toString(16).slice(0, 4)}:${JSON.stringify(p)}`)
+      .join(' ');
     return (
-      `${this.name}#${this.incarnation}: term ${st.raftTerm} leader ${st.leader.toString(16)} commit ${st.raftIndex} ` +
-      `applied ${st.raftAppliedIndex} rev ${server.currentRevision()} leading=${server.state.isLeader}`
+      `${this.name}#${this.incarnation} id ${this.id.toString(16)}: term ${st.raftTerm} leader ${st.leader.toString(16)} ` +
+      `commit ${st.raftIndex} applied ${st.raftAppliedIndex} rev ${server.currentRevision()} learner=${st.isLearner} ` +
+      `peers [${server.transport
+        .peerIds()
+        .map((p) => p.toString(16).slice(0, 4))
+        .join(',')}]${server.state.isLeader ? ` progress ${progress}` : ''}`
     );
+  }
+
+  /** Leases this member's lessor holds (read directly: the port's answer is asynchronous). */
+  leaseCount(): number {
+    const lessor = (this.server as unknown as { lessor?: { leases(): unknown[] } } | undefined)?.lessor;
+    return lessor?.leases().length ?? 0;
   }
 
   appliedIndex(): number {

@@ -1,6 +1,9 @@
 // A simulated member's disk: the WAL and snapshot files on a SimFs, the
 // backend in a MemoryBackend, both surviving restarts and losing, on a
 // crash, what a power loss would lose.
+
+import { BoltDb } from '../../../src/bbolt/index.js';
+import { importEtcdDbInto } from '../../../src/etcd-db/index.js';
 import type { DiskScheduler } from '../../../src/fs/disk-control.js';
 import type { FileSystem, FsFile } from '../../../src/fs/file-system.js';
 import { SimFs } from '../../../src/fs/index.js';
@@ -8,6 +11,7 @@ import { MvccStore } from '../../../src/mvcc/index.js';
 import { MemoryBackend } from '../../../src/mvcc/memory-backend.js';
 import type { Clock } from '../../../src/runtime/clock.js';
 import type { StorageIo } from '../../../src/server/bootstrap.js';
+import type { SnapshotDbImporter } from '../../../src/server/member-snapshots.js';
 
 export interface SimDiskOptions {
   /** Sabotage: the disk acknowledges fsyncs it never did. */
@@ -17,11 +21,16 @@ export interface SimDiskOptions {
 }
 
 /** How the disk behaves now: at once, slowly, or stalled until a virtual time. */
-export type DiskMode = { kind: 'fast' } | { kind: 'slow'; maxMs: number } | { kind: 'stalled'; untilMs: number };
+export type DiskMode =
+  | { kind: 'fast' }
+  | { kind: 'slow'; maxMs: number }
+  | { kind: 'stalled'; untilMs: number };
 
 export class SimDisk {
   fs: SimFs;
   readonly ignoreFsyncErrors: boolean;
+  /** The shared virtual clock (not one incarnation's). */
+  readonly sharedClock: Pick<Clock, 'after' | 'monotonic'>;
   mode: DiskMode = { kind: 'fast' };
   private readonly backends = new Map<string, MemoryBackend>();
   crashes = 0;
@@ -32,6 +41,7 @@ export class SimDisk {
     /** The shared virtual clock: backend batch timers must not die with one incarnation's clock. */
     private readonly clock: Pick<Clock, 'after' | 'monotonic'>,
   ) {
+    this.sharedClock = clock;
     // The scheduler runs on the shared clock: the disk outlives a member incarnation.
     const scheduler: DiskScheduler = { delay: () => this.delay() };
     this.fs = new SimFs({ ignoreSyncs: opts.lyingFsync === true, scheduler });
@@ -83,8 +93,19 @@ export class SimDisk {
 /** WAL segment size under simulation (the real default, 64 MiB, is read whole at every restart). */
 export const SIM_WAL_SEGMENT_BYTES = 128 * 1024;
 
+/** A received raft snapshot database (a bbolt file on the simulated disk) → a MemoryBackend to switch to. */
+export function memorySnapshotImporter(clock: Pick<Clock, 'after'>): SnapshotDbImporter {
+  return async (dbFile, _workDir, fs) => {
+    const target = new MemoryBackend({ name: `${dbFile}.import`, clock });
+    const imported = await importEtcdDbInto(BoltDb.fromBuffer(await fs.readFile(dbFile)), target);
+    return { consistentIndex: imported.consistentIndex, source: target };
+  };
+}
+
 export function simStorageIo(disk: SimDisk, clock: Clock, random: () => number): StorageIo {
   return {
+    // The backend outlives the incarnation: its timers run on the shared clock, as the disk's do.
+    importSnapshotDb: memorySnapshotImporter(disk.sharedClock),
     fs: disk.ignoreFsyncErrors ? swallowSyncErrors(disk.fs) : disk.fs,
     clock,
     random,
@@ -114,7 +135,8 @@ function swallowSyncErrors(fs: FileSystem): FileSystem {
               if (p === 'write')
                 return (data: Buffer, pos: number) => file.write(data, pos).catch(() => data.length);
               if (p === 'writev')
-                return (bufs: readonly Buffer[], pos: number) => file.writev(bufs, pos).catch(() => bytes(bufs));
+                return (bufs: readonly Buffer[], pos: number) =>
+                  file.writev(bufs, pos).catch(() => bytes(bufs));
               const v = Reflect.get(file, p, file);
               return typeof v === 'function' ? v.bind(file) : v;
             },

@@ -51,7 +51,8 @@ export function parseServerSimArgs(argv: readonly string[]): Args {
       a.members = m;
     } else if (f === '--sabotage') {
       const s = argv[++i] as ServerSabotage;
-      if (!SERVER_SABOTAGES.includes(s)) throw new Error(`--sabotage takes one of ${SERVER_SABOTAGES.join(', ')}`);
+      if (!SERVER_SABOTAGES.includes(s))
+        throw new Error(`--sabotage takes one of ${SERVER_SABOTAGES.join(', ')}`);
       a.sabotage = s;
     } else throw new Error(`unknown argument ${f}`);
   }
@@ -71,6 +72,7 @@ export function serverOptionsForSeed(seed: number, a: Args): ServerSimOptions {
     clockFaults: true,
     diskFaults: true,
     leaderMoves: true,
+    membership: true,
     ...(a.sabotage === undefined ? {} : { sabotage: a.sabotage }),
   };
 }
@@ -79,7 +81,7 @@ export function describeResult(r: ServerSimResult): string {
   return (
     `seed ${r.seed}: ${r.problems.length === 0 ? 'ok' : 'FAILED'} sim=${r.simMs}ms steps=${r.steps} writes=${r.writesAcked}/${r.writesTried} ` +
     `reads=${r.readsOk} watchEvents=${r.watchEvents} leases=${r.leasesGranted}/${r.leaseKeepAlives}ka/${r.leaseReadsChecked}chk ` +
-    `crashes=${r.crashes} partitions=${r.partitions} clockJumps=${r.clockJumps} diskFaults=${r.diskFaults} moves=${r.leaderMoves} ` +
+    `crashes=${r.crashes} partitions=${r.partitions} clockJumps=${r.clockJumps} diskFaults=${r.diskFaults} moves=${r.leaderMoves} snapshots=${r.snapshots} memberChanges=${r.memberChanges} ` +
     `msgs=${r.delivered} dropped=${r.dropped}`
   );
 }
@@ -131,7 +133,16 @@ export async function serverSimMain(argv: readonly string[]): Promise<number> {
   // Wall time for the figures only; the simulation never reads it.
   const started = Date.now();
   let lastPrint = started;
-  const totals = { simMs: 0, ops: 0, writes: 0, watchEvents: 0, crashes: 0 };
+  const totals = {
+    simMs: 0,
+    ops: 0,
+    writes: 0,
+    watchEvents: 0,
+    crashes: 0,
+    snapshots: 0,
+    memberChanges: 0,
+    leases: 0,
+  };
   const failed: number[] = [];
   for (let s = a.start; s < a.start + a.seeds; s++) {
     const r = await runServerSeed(serverOptionsForSeed(s, a));
@@ -140,6 +151,9 @@ export async function serverSimMain(argv: readonly string[]): Promise<number> {
     totals.writes += r.writesAcked;
     totals.watchEvents += r.watchEvents;
     totals.crashes += r.crashes;
+    totals.snapshots += r.snapshots;
+    totals.memberChanges += r.memberChanges;
+    totals.leases += r.leasesGranted;
     if (r.problems.length > 0) {
       failed.push(s);
       console.log(describeResult(r));
@@ -160,7 +174,8 @@ export async function serverSimMain(argv: readonly string[]): Promise<number> {
   console.log(
     `${a.seeds} seeds [${a.start}..${a.start + a.seeds - 1}] ${failed.length === 0 ? 'ok' : `FAILED: ${failed.join(' ')}`}: ` +
       `${(totals.simMs / 3_600_000).toFixed(2)} simulated hours, ${totals.ops} operations checked ` +
-      `(${totals.writes} acknowledged writes), ${totals.watchEvents} watch events, ${totals.crashes} crashes; ` +
+      `(${totals.writes} acknowledged writes), ${totals.watchEvents} watch events, ${totals.leases} leases, ` +
+      `${totals.crashes} crashes, ${totals.snapshots} raft snapshots sent, ${totals.memberChanges} membership changes; ` +
       `wall ${wall.toFixed(1)} s (${(wall / Math.max(1, a.seeds)).toFixed(3)} s/seed)`,
   );
   return failed.length === 0 ? 0 : 1;

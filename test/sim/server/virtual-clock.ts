@@ -201,7 +201,9 @@ export class MemberClock implements Clock {
 
   now(): number {
     // Whole milliseconds, as Date.now() gives (ids are derived from it).
-    return Math.floor(this.base.now() + this.skewMs + (this.base.monotonic() - this.origin) * (this.rate - 1));
+    return Math.floor(
+      this.base.now() + this.skewMs + (this.base.monotonic() - this.origin) * (this.rate - 1),
+    );
   }
 
   monotonic(): number {

@@ -3,8 +3,9 @@
 // member dies. The check: what a watcher saw is exactly the store's history
 // from its start revision on — in order, without a gap, without a duplicate —
 // for as long as it lived (a prefix).
-import { Event_EventType } from '../../../src/pb/mvccpb/kv.js';
+
 import { WatchCreateRequest } from '../../../src/pb/etcdserverpb/rpc.js';
+import { Event_EventType } from '../../../src/pb/mvccpb/kv.js';
 import type { WatchStream } from '../../../src/watch/index.js';
 import type { Version } from './history.js';
 
@@ -36,9 +37,7 @@ export class SimWatcher {
   attach(open: (onReadable: () => void) => WatchStream): void {
     const stream = open(() => this.drain());
     this.stream = stream;
-    stream.create(
-      WatchCreateRequest.fromPartial({ ...this.range, startRevision: this.startRevision }),
-    );
+    stream.create(WatchCreateRequest.fromPartial({ ...this.range, startRevision: this.startRevision }));
     this.drain();
   }
 
@@ -102,7 +101,8 @@ export function allEvents(
 ): WatchedEvent[] {
   const all: WatchedEvent[] = [...others];
   for (const [key, versions] of history) {
-    for (const v of versions) all.push({ type: 'put', key, modRev: v.modRev, value: v.value ?? '', lease: 0n });
+    for (const v of versions)
+      all.push({ type: 'put', key, modRev: v.modRev, value: v.value ?? '', lease: 0n });
   }
   return all.sort((a, b) => a.modRev - b.modRev || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

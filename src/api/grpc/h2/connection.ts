@@ -680,12 +680,31 @@ export class Connection {
     this.endLocal(stream);
   }
 
-  sendPlain(
+  /**
+   * The status and headers of a plain HTTP response whose body is streamed: DATA follows
+   * through sendMessage (flow-controlled as any), and endPlain ends it.
+   */
+  sendPlainHead(
     stream: H2Stream,
     status: number,
     headers: ReadonlyArray<readonly [string, string]>,
-    body: Buffer,
+    endStream: boolean,
   ): void {
+    this.enqueueHeaders(stream.id, this.plainHeadersBlock(stream, status, headers), endStream);
+    if (endStream) this.endLocal(stream);
+  }
+
+  /** Ends a streamed plain response once its queued DATA has gone out. */
+  endPlain(stream: H2Stream): void {
+    stream.pendingDataEnd = true;
+    this.pump(stream);
+  }
+
+  private plainHeadersBlock(
+    stream: H2Stream,
+    status: number,
+    headers: ReadonlyArray<readonly [string, string]>,
+  ): Buffer {
     const block: number[] = [];
     this.tableSizeUpdate(block);
     const statusText = String(status);
@@ -694,6 +713,16 @@ export class Connection {
     for (const c of statusText) block.push(c.charCodeAt(0));
     for (const [name, value] of headers) encodeLiteral(block, name.toLowerCase(), value);
     stream.headersSent = true;
+    return Buffer.from(block);
+  }
+
+  sendPlain(
+    stream: H2Stream,
+    status: number,
+    headers: ReadonlyArray<readonly [string, string]>,
+    body: Buffer,
+  ): void {
+    const block = this.plainHeadersBlock(stream, status, headers);
     if (body.length === 0) {
       this.enqueueHeaders(stream.id, Buffer.from(block), true);
       this.endLocal(stream);
