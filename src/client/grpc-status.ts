@@ -1,32 +1,10 @@
-import { decodeGrpcMessage, encodeGrpcMessage, GRPC_STATUS } from '../util/grpc-wire.js';
+import { decodeGrpcMessage, encodeGrpcMessage, GRPC_STATUS, goCodeName } from '../util/grpc-wire.js';
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
 export const GrpcCode = GRPC_STATUS;
 
 /** Go's names for the codes, as they appear in "rpc error: code = X desc = Y". */
-const GO_CODE_NAMES = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
-
-export function goCodeName(code: number): string {
-  return GO_CODE_NAMES[code] ?? `Code(${code})`;
-}
+export { goCodeName };
 
 /** A call that ended with a non-OK grpc-status (or failed locally in a way mapped to one). */
 export class GrpcError extends Error {

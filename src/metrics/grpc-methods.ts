@@ -3,6 +3,8 @@
 // fresh etcd 3.4 shows: 41 methods of 7 services, 17 codes each for handled_total).
 // Lock and Election are not in the list: etcd registers them after the metrics.
 
+import { GO_CODE_NAMES, goCodeName } from '../util/grpc-wire.js';
+
 export type GrpcType = 'unary' | 'client_stream' | 'server_stream' | 'bidi_stream';
 
 export interface GrpcMethodLabels {
@@ -97,29 +99,9 @@ export function etcdGrpcMethods(): GrpcMethodLabels[] {
 }
 
 /** gRPC status code names as grpc-go prints them (codes.Code.String()), by number. */
-export const GRPC_CODE_NAMES = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-] as const;
+export const GRPC_CODE_NAMES = GO_CODE_NAMES;
 
-export function grpcCodeName(code: number): string {
-  return GRPC_CODE_NAMES[code] ?? `Code(${code})`;
-}
+export const grpcCodeName = goCodeName;
 
 /** "/etcdserverpb.KV/Put" → service and method. */
 export function splitMethodPath(path: string): { service: string; method: string } {

@@ -27,6 +27,32 @@ export const GRPC_STATUS = {
  * grpc-message is percent-encoded: bytes outside printable ASCII (0x20-0x7e)
  * and '%' itself become %XX of their UTF-8 bytes (gRPC HTTP/2 protocol spec).
  */
+/** Go's names for the codes, by number (grpc-go's codes.Code.String()). */
+export const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+] as const;
+
+/** Go's name of a code, or Go's `Code(n)` for one it does not know. */
+export function goCodeName(code: number): string {
+  return GO_CODE_NAMES[code] ?? `Code(${code})`;
+}
+
 export function encodeGrpcMessage(message: string): string {
   let plain = true;
   for (let i = 0; i < message.length; i++) {
