@@ -51,6 +51,11 @@ export interface MemberLeaseDeps {
   leader?: LeaderLessor;
   /** Whom the leader revokes expired leases as (etcd: root, while auth is on). */
   expiryRevoker?(): AuthInfo | undefined;
+  /**
+   * A read-index round: resolves once a quorum has confirmed this member's leadership (and
+   * applied caught up), rejects otherwise. A leader renews only after it (see keepAlive).
+   */
+  confirmLeadership?(): Promise<void>;
 }
 
 /** The leader's lessor as a follower reaches it; a lease the leader does not know is `undefined`. */
@@ -105,6 +110,14 @@ export class MemberLease implements LeasePort {
       return { header: this.header(), ID: id, TTL: ttl ?? 0 };
     }
     this.requireLeader();
+    // A renewal never goes through raft: a deposed leader that has not heard of its successor
+    // (its disk stalled, its messages lost) would renew on a lessor nobody else follows, and
+    // the real leader would expire the lease early. Renew only once a quorum confirmed us
+    // (etcd 3.4.23 renews at once; later etcd releases added the same check).
+    if (this.d.confirmLeadership !== undefined) {
+      await this.d.confirmLeadership();
+      this.requireLeader();
+    }
     let ttl: number;
     try {
       ttl = this.d.lessor.renew(id, this.d.nowMs());

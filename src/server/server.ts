@@ -346,6 +346,7 @@ export class EtcdServer {
       promoteExtendMs: cfg.electionTimeoutMs,
       leader: this.peers.leaderLessor,
       expiryRevoker: () => this.memberAuth.rootCredentials(),
+      confirmLeadership: () => this.linearizableBarrier(),
     });
     this.lease = this.memberLease;
     this.memberWatch = new MemberWatch({
