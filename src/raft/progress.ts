@@ -79,7 +79,10 @@ export class Progress {
       return true;
     }
     if (this.next - 1 !== rejected) return false;
-    this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
+    // As etcd: not held above `match`. A follower that rejects below what it once matched
+    // has lost that part of its log (e.g. a member re-created under the same id); holding
+    // `next` at match+1 would resend the same rejected append forever.
+    this.next = Math.max(Math.min(rejected, matchHint + 1), 1);
     this.probeSent = false;
     return true;
   }
