@@ -1,14 +1,14 @@
 // etcdserverpb.Cluster through the proxy. MemberList answers with the proxy
 // itself as the only member (its host name and --advertise-client-url), as
 // etcd 3.4's proxy does whenever an advertise URL is set (it is by default),
-// so clients that sync endpoints keep talking to the proxy. MemberPromote is
-// not implemented by etcd's proxy either. The rest goes upstream unchanged.
+// so clients that sync endpoints keep talking to the proxy. Everything else,
+// MemberPromote included (etcd 3.4's proxy answers "not implemented"), goes
+// upstream unchanged.
 import { hostname } from 'node:os';
-import { GrpcError, Status } from '../api/grpc/status.js';
 import type { ServiceImplementation } from '../api/grpc/types.js';
 import type { ClusterDefinition, MemberListResponse } from '../pb/etcdserverpb/rpc.js';
 
-export const CLUSTER_METHODS_HANDLED = new Set(['memberList', 'memberPromote']);
+export const CLUSTER_METHODS_HANDLED = new Set(['memberList']);
 
 export function clusterProxy(
   advertiseClientUrl: string,
@@ -23,10 +23,6 @@ export function clusterProxy(
           { ID: 0n, name: hostname(), peerURLs: [], clientURLs: [advertiseClientUrl], isLearner: false },
         ],
       };
-    },
-    memberPromote: async () => {
-      // etcd's proxy returns a plain Go error, which gRPC reports as Unknown.
-      throw new GrpcError(Status.UNKNOWN, 'not implemented');
     },
   };
 }
