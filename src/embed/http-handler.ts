@@ -8,15 +8,14 @@
 import type { GatewayHandler } from '../api/http/gateway/index.js';
 import {
   type ActiveAlarm,
-  checkHealth,
-  excludedAlarmsOf,
   type HealthSource,
   type HttpRequestLike,
   type HttpResponseLike,
+  handleHealth,
   handleVersion,
   type VersionSource,
 } from '../api/http/index.js';
-import { allowOnly, writeGoHttpError } from '../api/http/types.js';
+import { writeGoHttpError } from '../api/http/types.js';
 import type { V2Handler } from '../api/http/v2/index.js';
 import type { Logger } from '../log/types.js';
 import type { MemberMetrics } from '../metrics/index.js';
@@ -102,22 +101,10 @@ async function serveHealth(
   res: HttpResponseLike,
   log: Logger,
 ): Promise<void> {
-  if (!allowOnly(req, res, 'GET')) return;
-  const alarms = (await extras.alarms?.()) ?? [];
   const source: HealthSource = {
     hasLeader: () => member.hasLeader(),
-    alarms: () => alarms,
+    alarms: async () => (await extras.alarms?.()) ?? [],
     probe: (timeoutMs: number) => member.probe(timeoutMs),
   };
-  const healthy = await checkHealth(source, excludedAlarmsOf(req.url), log);
-  extras.metrics?.healthChecked(healthy);
-  const body = JSON.stringify({ health: healthy ? 'true' : 'false' });
-  if (!healthy) {
-    writeGoHttpError(res, 503, body);
-    return;
-  }
-  res.statusCode = 200;
-  // Go sniffs the JSON body as text; etcd never sets a JSON content type here.
-  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-  res.end(body);
+  await handleHealth(source, req, res, log, (healthy) => extras.metrics?.healthChecked(healthy));
 }

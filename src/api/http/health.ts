@@ -14,7 +14,7 @@ export interface ActiveAlarm {
 
 export interface HealthSource {
   hasLeader(): boolean;
-  alarms(): readonly ActiveAlarm[];
+  alarms(): readonly ActiveAlarm[] | Promise<readonly ActiveAlarm[]>;
   /**
    * etcd 3.4 sends a QGET through raft with a 1 s timeout; resolve true when such a
    * linearizable round trip succeeded. Optional: without it only leader and alarms count.
@@ -29,7 +29,7 @@ export async function checkHealth(
   excludedAlarms: ReadonlySet<string>,
   log?: Logger,
 ): Promise<boolean> {
-  for (const a of source.alarms()) {
+  for (const a of await source.alarms()) {
     if (excludedAlarms.has(a.alarm)) continue;
     log?.warn('serving /health false due to an alarm', {
       'member-id': a.memberId.toString(16),
@@ -59,9 +59,12 @@ export async function handleHealth(
   req: HttpRequestLike,
   res: HttpResponseLike,
   log?: Logger,
+  /** Told every answer (the member counts them in etcd_server_health_*). */
+  onResult?: (healthy: boolean) => void,
 ): Promise<void> {
   if (!allowOnly(req, res, 'GET')) return;
   const healthy = await checkHealth(source, excludedAlarmsOf(req.url), log);
+  onResult?.(healthy);
   const body = JSON.stringify({ health: healthy ? 'true' : 'false' });
   if (!healthy) {
     writeGoHttpError(res, 503, body);
