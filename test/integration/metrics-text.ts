@@ -28,10 +28,15 @@ function parseLabels(text: string): Record<string, string> {
   return out;
 }
 
+// Values are read as Prometheus reads them (Go's strconv.ParseFloat): NaN and
+// infinities in any letter case. prom-client writes NaN as `Nan`, e.g. for the
+// Node event-loop delay mean before the first sample has been taken.
 function parseValue(text: string): number {
-  if (text === '+Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  if (text === 'NaN') return Number.NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity')
+    return Number.POSITIVE_INFINITY;
+  if (lower === '-inf' || lower === '-infinity') return Number.NEGATIVE_INFINITY;
+  if (lower === 'nan') return Number.NaN;
   const v = Number(text);
   if (Number.isNaN(v)) throw new Error(`bad value: ${text}`);
   return v;
