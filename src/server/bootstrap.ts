@@ -167,7 +167,7 @@ export async function bootStorage(
     throw new StartupError((err as Error).message);
   }
   const wlog = walLogger(log);
-  if (Wal.exists(layout.walDir, io.fs)) return restart(cfg, log, layout, wlog, io);
+  if (Wal.exists(layout.walDir, io.fs)) return restart(cfg, log, layout, wlog, peerGet, io);
   if (cfg.initialClusterState === 'existing') return joinExisting(cfg, log, layout, wlog, peerGet, io);
   return freshStart(cfg, log, layout, wlog, io);
 }
@@ -228,29 +228,7 @@ async function joinExisting(
   peerGet: GetOptions,
   io: StorageIo,
 ): Promise<BootedStorage> {
-  const local = initialMembers(cfg);
-  localMember(cfg, local);
-  const others = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerUrls);
-  let remote: Awaited<ReturnType<typeof getClusterFromPeers>>;
-  try {
-    remote = await (io.clusterFromPeers ?? getClusterFromPeers)(others.sort(), peerGet);
-  } catch (err) {
-    throw new StartupError(`cannot fetch cluster info from peer urls: ${(err as Error).message}`);
-  }
-  const described = `{ClusterID:${remote.clusterId.toString(16)} Members:[${remote.members.map((m) => `&{ID:${m.id.toString(16)} PeerURLs:[${m.peerUrls.join(' ')}]}`).join(' ')}]}`;
-  if (remote.members.length !== local.length) {
-    throw new StartupError(`error validating peerURLs ${described}: member count is unequal`);
-  }
-  for (const em of remote.members) {
-    const match = local.find((lm) => sameUrls(lm.peerUrls, em.peerUrls));
-    if (match === undefined) {
-      throw new StartupError(
-        `error validating peerURLs ${described}: PeerURLs: no match found for existing member (${em.id.toString(16)}, [${em.peerUrls.join(' ')}]), last resolver error (<nil>)`,
-      );
-    }
-    match.id = em.id;
-  }
-  const me = local.find((m) => m.name === cfg.name)!;
+  const { remote, me } = await fetchExistingCluster(cfg, peerGet, io);
   await refuseOrphanBackend(layout, io, log);
   // Every directory made here must survive a crash, or so would not the WAL created in them.
   await mkdirDurable(io.fs, layout.snapDir);
@@ -282,6 +260,50 @@ async function joinExisting(
     confState: { voters: [], learners: [] },
     snapshotIndex: 0,
   };
+}
+
+/** GET /members from the other members named in --initial-cluster. */
+async function askPeers(
+  cfg: ServerConfig,
+  local: readonly Member[],
+  peerGet: GetOptions,
+  io: StorageIo,
+): Promise<RemoteCluster> {
+  const others = local.filter((m) => m.name !== cfg.name).flatMap((m) => m.peerUrls);
+  try {
+    return await (io.clusterFromPeers ?? getClusterFromPeers)(others.sort(), peerGet);
+  } catch (err) {
+    throw new StartupError(`cannot fetch cluster info from peer urls: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The running cluster as its members describe it, checked against
+ * --initial-cluster as etcd checks it (same member count, every member's peer
+ * URLs named), and the entry among them that is this member.
+ */
+async function fetchExistingCluster(
+  cfg: ServerConfig,
+  peerGet: GetOptions,
+  io: StorageIo,
+): Promise<{ remote: RemoteCluster; me: Member }> {
+  const local = initialMembers(cfg);
+  localMember(cfg, local);
+  const remote = await askPeers(cfg, local, peerGet, io);
+  const described = `{ClusterID:${remote.clusterId.toString(16)} Members:[${remote.members.map((m) => `&{ID:${m.id.toString(16)} PeerURLs:[${m.peerUrls.join(' ')}]}`).join(' ')}]}`;
+  if (remote.members.length !== local.length) {
+    throw new StartupError(`error validating peerURLs ${described}: member count is unequal`);
+  }
+  for (const em of remote.members) {
+    const match = local.find((lm) => sameUrls(lm.peerUrls, em.peerUrls));
+    if (match === undefined) {
+      throw new StartupError(
+        `error validating peerURLs ${described}: PeerURLs: no match found for existing member (${em.id.toString(16)}, [${em.peerUrls.join(' ')}]), last resolver error (<nil>)`,
+      );
+    }
+    match.id = em.id;
+  }
+  return { remote, me: local.find((m) => m.name === cfg.name)! };
 }
 
 /**
@@ -326,6 +348,7 @@ async function restart(
   log: Logger,
   layout: ReturnType<typeof dataLayout>,
   wlog: WalLogger,
+  peerGet: GetOptions,
   io: StorageIo,
 ): Promise<BootedStorage> {
   const snapshotter = new Snapshotter(layout.snapDir, wlog, { fs: io.fs });
@@ -355,10 +378,13 @@ async function restart(
   const appliedIndex = snap?.metadata.index ?? 0;
   const node = makeNode(cfg, meta.memberId, storage, appliedIndex, io.random);
   const emptyLog = snap === undefined && replay.entries.length === 0 && replay.hardState.term === 0;
-  if (emptyLog) {
-    // The previous run died between creating the WAL and persisting its first
-    // Ready: nothing was ever committed, so bootstrapping again is safe.
-    node.bootstrap(bootstrapChanges(initialMembers(cfg)));
+  // The previous run died between creating the WAL and persisting its first Ready.
+  let firstPeers: Member[] | undefined;
+  try {
+    if (emptyLog) firstPeers = await resumeFirstStart(cfg, meta, node, peerGet, io);
+  } catch (err) {
+    await Promise.allSettled([wal.close(), backend.close()]);
+    throw err;
   }
   log.info('restarting local member', {
     'local-member-id': meta.memberId.toString(16),
@@ -375,11 +401,52 @@ async function restart(
     node,
     backend,
     membership,
-    initialPeers: emptyLog ? initialMembers(cfg) : membership.list(),
+    initialPeers: firstPeers ?? membership.list(),
     appliedIndex,
     confState: snap?.metadata.confState ?? { voters: [], learners: [] },
     snapshotIndex: appliedIndex,
   };
+}
+
+/**
+ * Picks up a first start that died before its first Ready was durable, the way
+ * it began. A founding member bootstraps again (nothing was committed, so that
+ * is safe). A member that was joining a running cluster must not: bootstrap
+ * entries of its own would conflict with the cluster's log at index 1 and it
+ * would never catch up; it asks the members again and waits for the leader.
+ */
+async function resumeFirstStart(
+  cfg: ServerConfig,
+  meta: { memberId: bigint; clusterId: bigint },
+  node: RawNode,
+  peerGet: GetOptions,
+  io: StorageIo,
+): Promise<Member[]> {
+  if (cfg.initialClusterState === 'existing') {
+    // The WAL's ids are what this member is; the membership may have changed since
+    // (so --initial-cluster is not checked again), but it must still include us.
+    const remote = await askPeers(cfg, initialMembers(cfg), peerGet, io);
+    if (remote.clusterId !== meta.clusterId) {
+      throw new StartupError(
+        `the WAL belongs to cluster ${meta.clusterId.toString(16)} but the peers are of cluster ${remote.clusterId.toString(16)}`,
+      );
+    }
+    if (!remote.members.some((m) => m.id === meta.memberId)) {
+      throw new StartupError(
+        `the member has been permanently removed from the cluster (id ${meta.memberId.toString(16)})`,
+      );
+    }
+    return remote.members;
+  }
+  const members = initialMembers(cfg);
+  const clusterId = computeClusterId(members.map((m) => m.id));
+  if (!members.some((m) => m.id === meta.memberId) || clusterId !== meta.clusterId) {
+    throw new StartupError(
+      `the WAL was created for member ${meta.memberId.toString(16)} of cluster ${meta.clusterId.toString(16)}, which --initial-cluster does not describe (was it started with --initial-cluster-state existing?)`,
+    );
+  }
+  node.bootstrap(bootstrapChanges(members));
+  return members;
 }
 
 async function loadSnapshot(snapshotter: Snapshotter): Promise<Snapshot | undefined> {

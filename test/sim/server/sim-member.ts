@@ -138,8 +138,11 @@ export class SimMember {
       // newcomer may fail as etcd's does (no peer reachable, or the one that answered has not
       // applied the add yet: "member count is unequal") and is started again, as systemd would;
       // one that never gets in leaves the cluster unsettled, which the run reports.
-      logger.fatal('boot failed', { error: (err as Error).message });
-      if (!this.joining) {
+      // A member whose first start died before its first Ready was durable asks the peers again
+      // on restart (bootstrap.ts), and may find none, as a newcomer may.
+      const message = (err as Error).message;
+      logger.fatal('boot failed', { error: message });
+      if (!this.joining && !message.startsWith('cannot fetch cluster info from peer urls')) {
         this.failures.push(
           `${this.name} incarnation ${this.incarnation} failed to start: ${(err as Error).message}`,
         );
