@@ -122,3 +122,23 @@ test('a founding member restarted before its first Ready bootstraps again', asyn
     await close(again);
   });
 });
+
+test('a member joins only as an entry that has not started (a started one is a removed or wiped incarnation)', async () => {
+  await withDir(async (dir) => {
+    const cfg = config(dir, 'existing');
+    const started = (): RemoteCluster => {
+      const c = cluster([0x11n, 0x22n, 0x33n]);
+      c.members[2] = { ...c.members[2]!, name: 'c', clientUrls: ['http://127.0.0.1:9'] };
+      return c;
+    };
+    await assert.rejects(
+      boot(cfg, started),
+      (err: Error) =>
+        err instanceof StartupError && /member 33 has already been bootstrapped/.test(err.message),
+    );
+    // Nothing was created: the next attempt (with an up-to-date peer) joins.
+    const joined = await boot(cfg, () => cluster([0x11n, 0x22n, 0x44n]));
+    assert.equal(joined.memberId, 0x44n);
+    await close(joined);
+  });
+});

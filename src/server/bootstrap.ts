@@ -303,7 +303,27 @@ async function fetchExistingCluster(
     }
     match.id = em.id;
   }
-  return { remote, me: local.find((m) => m.name === cfg.name)! };
+  const me = local.find((m) => m.name === cfg.name)!;
+  refuseStartedEntry(remote, me.id);
+  return { remote, me };
+}
+
+/**
+ * A member that `member add` just added has not started: the cluster lists it
+ * without a name or client URLs until it publishes them through raft, which it
+ * cannot do before its WAL holds something. An entry that has started is
+ * another incarnation: the same peer URLs under a member id that was removed
+ * since (the peer that answered has not applied the removal yet), or this
+ * member after its data dir was wiped. Joining as it would make a voter that
+ * forgot what it acknowledged, and committed writes could be lost; so start-up
+ * stops (and is retried, as after any failed join).
+ */
+function refuseStartedEntry(remote: RemoteCluster, id: bigint): void {
+  const entry = remote.members.find((m) => m.id === id);
+  if (entry === undefined || (entry.name === '' && entry.clientUrls.length === 0)) return;
+  throw new StartupError(
+    `member ${id.toString(16)} has already been bootstrapped: a peer lists it as started (${entry.name}), so this data dir is not its own (was the data dir wiped, or has the peer not yet applied the member's removal?)`,
+  );
 }
 
 /**
@@ -436,6 +456,7 @@ async function resumeFirstStart(
         `the member has been permanently removed from the cluster (id ${meta.memberId.toString(16)})`,
       );
     }
+    refuseStartedEntry(remote, meta.memberId);
     return remote.members;
   }
   const members = initialMembers(cfg);

@@ -5,6 +5,7 @@
 // password change and by a restart; the auth state surviving the restart.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AuthStatusRequest, AuthStatusResponse } from '../../src/auth/status-codec.js';
 import { EtcdClient, type GrpcError } from '../../src/client/index.js';
 import { Permission_Type } from '../../src/pb/authpb/auth.js';
 import { TxnRequest } from '../../src/pb/etcdserverpb/rpc.js';
@@ -177,6 +178,20 @@ describe('auth on a real member', { timeout: 60_000 }, () => {
       fails(3, 'etcdserver: invalid auth management'),
     );
     assert.deepEqual((await root.auth.userList({})).users, ['alice', 'bob', 'root']);
+  });
+
+  test('AuthStatus (etcd 3.5 adds it): enabled and the auth revision, asked by anyone', async () => {
+    const status = async (c: EtcdClient) =>
+      AuthStatusResponse.decode(
+        await c.unaryRaw('/etcdserverpb.Auth/AuthStatus', AuthStatusRequest.encode({}).finish(), {}, true),
+      );
+    const first = await status(open);
+    assert.equal(first.enabled, true);
+    assert.ok(first.authRevision > 1);
+    assert.deepEqual((await status(bob)).authRevision, first.authRevision);
+    await root.auth.roleAdd({ name: 'status-probe' });
+    await root.auth.roleDelete({ role: 'status-probe' });
+    assert.equal((await status(alice)).authRevision, first.authRevision + 2);
   });
 
   test("a password change ends the user's tokens; a restart ends all; the auth state stays", async () => {

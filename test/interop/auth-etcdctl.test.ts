@@ -139,3 +139,29 @@ describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte a
     assert.match(r.stdout, /^Authentication Status: false\nAuthRevision: \d+\n$/);
   });
 });
+
+describe('the real etcdctl 3.4 authenticating against etcd-ts: the same as against etcd 3.4', {
+  skip,
+  timeout: 120_000,
+}, () => {
+  let twins: Twins | undefined;
+  before(async () => {
+    twins = await startTwins(['--bcrypt-cost=4']);
+  });
+  after(async () => {
+    await twins?.stop();
+  });
+
+  test('--user name[:password], --password and the prompt: same output, errors and exit codes', async () => {
+    const t = twins as Twins;
+    const [ours, real] = await Promise.all([
+      runAll([REAL_CTL], t.oursEndpoint),
+      runAll([REAL_CTL], t.realEndpoint),
+    ]);
+    for (const [i, s] of STEPS.entries()) {
+      assert.deepEqual(ours[i], real[i], `step ${i}: etcdctl ${s.args.join(' ')}`);
+    }
+    assert.equal(ours[37]?.stdout, 'foo\nv\n');
+    assert.equal(ours[40]?.errors, 'Error: etcdserver: authentication failed, invalid user ID or password');
+  });
+});

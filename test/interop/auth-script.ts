@@ -13,6 +13,8 @@ import {
   WatchRequest,
   WatchResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
+import { ElectionDefinition } from '../../src/pb/v3electionpb/v3election.js';
+import { LockDefinition } from '../../src/pb/v3lockpb/v3lock.js';
 
 type Service = {
   fullName: string;
@@ -25,6 +27,8 @@ const SERVICES: Record<string, Service> = {
   Lease: LeaseDefinition,
   Maintenance: MaintenanceDefinition,
   Cluster: ClusterDefinition,
+  Lock: LockDefinition,
+  Election: ElectionDefinition,
 };
 
 export type Step =

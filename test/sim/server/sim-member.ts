@@ -28,6 +28,13 @@ import { MemberClock, type VirtualClock } from './virtual-clock.js';
 import { SimWatcher } from './watchers.js';
 import type { SimClientApi } from './workload.js';
 
+/** Start-up refusals of a member that never wrote its first Ready (bootstrap.ts resumeFirstStart). */
+const EXPECTED_REFUSALS = [
+  /^cannot fetch cluster info from peer urls/,
+  /^the member has been permanently removed from the cluster/,
+  /has already been bootstrapped: a peer lists it as started/,
+];
+
 export class SimMember {
   /** Its member id (a re-added member gets a new one from the leader's MemberAdd). */
   id: bigint;
@@ -139,10 +146,11 @@ export class SimMember {
       // applied the add yet: "member count is unequal") and is started again, as systemd would;
       // one that never gets in leaves the cluster unsettled, which the run reports.
       // A member whose first start died before its first Ready was durable asks the peers again
-      // on restart (bootstrap.ts), and may find none, as a newcomer may.
+      // on restart (bootstrap.ts), and may find none, or find itself removed meanwhile (the
+      // membership reconciliation takes it out), as a newcomer may.
       const message = (err as Error).message;
       logger.fatal('boot failed', { error: message });
-      if (!this.joining && !message.startsWith('cannot fetch cluster info from peer urls')) {
+      if (!this.joining && !EXPECTED_REFUSALS.some((re) => re.test(message))) {
         this.failures.push(
           `${this.name} incarnation ${this.incarnation} failed to start: ${(err as Error).message}`,
         );
