@@ -20,7 +20,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { bcryptHasher } from '../src/auth/index.js';
 import { EtcdClient } from '../src/client/index.js';
 import { parseEtcdCommandLine } from '../src/config/parse.js';
@@ -41,12 +41,20 @@ const STEADY_WORKERS = arg('steady-workers', 16);
 const STEADY_SECONDS = arg('steady-seconds', 5);
 const REAL_ETCD = '/usr/bin/etcd';
 
-/** The longest gap between ticks of a 1 ms timer, and the histogram's max, while `fn` runs. */
+/**
+ * The longest gap between ticks of a 1 ms timer, and the histogram's max, while `fn` runs; and the
+ * longest garbage-collection pause meanwhile (a stall that is GC is not bcrypt's).
+ */
 async function withStallMeter<T>(
   fn: () => Promise<T>,
-): Promise<{ result: T; maxStallMs: number; p99DelayMs: number }> {
+): Promise<{ result: T; maxStallMs: number; p99DelayMs: number; maxGcMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
+  let maxGcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) maxGcMs = Math.max(maxGcMs, e.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   let last = performance.now();
   let maxGap = 0;
   const timer = setInterval(() => {
@@ -56,9 +64,15 @@ async function withStallMeter<T>(
   }, 1);
   try {
     const result = await fn();
-    return { result, maxStallMs: Math.max(maxGap, h.max / 1e6), p99DelayMs: h.percentile(99) / 1e6 };
+    return {
+      result,
+      maxStallMs: Math.max(maxGap, h.max / 1e6),
+      p99DelayMs: h.percentile(99) / 1e6,
+      maxGcMs,
+    };
   } finally {
     clearInterval(timer);
+    gc.disconnect();
     h.disable();
   }
 }
@@ -118,17 +132,17 @@ async function inProcess(): Promise<void> {
     const base = await withStallMeter(() => writeUntil(new Promise((r) => setTimeout(r, 3000))));
     console.log(
       `baseline, puts alone for 3 s: ${base.result.puts} puts, slowest ${base.result.maxMs.toFixed(0)} ms, ` +
-        `longest event-loop stall ${base.maxStallMs.toFixed(1)} ms`,
+        `longest event-loop stall ${base.maxStallMs.toFixed(1)} ms, longest GC pause ${base.maxGcMs.toFixed(1)} ms`,
     );
     for (let round = 1; round <= ROUNDS; round++) {
       const t0 = performance.now();
-      const { result, maxStallMs, p99DelayMs } = await withStallMeter(storm);
+      const { result, maxStallMs, p99DelayMs, maxGcMs } = await withStallMeter(storm);
       const s = (performance.now() - t0) / 1000;
       if (result.some((r) => r.token === '')) throw new Error('an authentication returned no token');
       console.log(
         `round ${round}: ${CONCURRENCY} concurrent Authenticate at cost ${COST}: ${(CONCURRENCY / s).toFixed(1)}/s ` +
           `(${(s * 1000).toFixed(0)} ms), longest event-loop stall ${maxStallMs.toFixed(1)} ms, ` +
-          `p99 loop delay ${p99DelayMs.toFixed(1)} ms`,
+          `p99 loop delay ${p99DelayMs.toFixed(1)} ms, longest GC pause ${maxGcMs.toFixed(1)} ms`,
       );
     }
     // The same storm with writes going on: do bcrypt jobs hold up the WAL's fsyncs?
@@ -173,6 +187,12 @@ async function separateProcess(label: string, member: RunningMember, isOurs: boo
     Number.isNaN(ms) ? '' : `, server's longest event-loop stall ${ms.toFixed(1)} ms`;
   try {
     await client.auth.authenticate({ name: 'u', password: 'secret' });
+    if (isOurs) {
+      // The same figure over 3 s of nothing: what the machine alone costs the loop.
+      await lag();
+      await new Promise((r) => setTimeout(r, 3000));
+      console.log(`${label}: idle for 3 s${stall(await lag())}`);
+    }
     for (let round = 1; round <= ROUNDS; round++) {
       await lag();
       const t0 = performance.now();

@@ -8,6 +8,7 @@
 // Go's bcrypt writes version "2a"; the Rust library writes "2b", which for
 // passwords of at most 72 bytes (both truncate there) is the same hash, so the
 // prefix is rewritten to keep the stored bytes what etcd itself would store.
+import { availableParallelism } from 'node:os';
 import { hash, hashSync, verify } from '@node-rs/bcrypt';
 
 /** golang.org/x/crypto/bcrypt's limits and default. */
@@ -35,10 +36,20 @@ export class Semaphore {
   }
 }
 
-/** bcrypt jobs in the pool at once: half of libuv's pool (4 threads unless UV_THREADPOOL_SIZE says otherwise). */
-export function bcryptConcurrency(env: Readonly<Record<string, string | undefined>> = process.env): number {
+/**
+ * bcrypt jobs in the pool at once: half of libuv's pool (4 threads unless UV_THREADPOOL_SIZE says
+ * otherwise), and never so many that they take every core: each job keeps a core busy for its
+ * whole run, and with all cores hashing the event loop waits for the scheduler (measured on 2
+ * cores: 2 jobs at once stalled the loop up to 630 ms, 1 job at a time 20-125 ms, at the same
+ * Authenticate/s; docs/decisions/0013-auth.md).
+ */
+export function bcryptConcurrency(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cores: number = availableParallelism(),
+): number {
   const pool = Number(env.UV_THREADPOOL_SIZE ?? '4');
-  return Number.isInteger(pool) && pool > 1 ? Math.floor(pool / 2) : 1;
+  const halfPool = Number.isInteger(pool) && pool > 1 ? Math.floor(pool / 2) : 1;
+  return Math.max(1, Math.min(halfPool, cores - 1));
 }
 
 export interface PasswordHasher {

@@ -254,6 +254,13 @@ export class Lessor {
    * is not reported again until `expiredRetryMs` has passed without it being revoked or renewed.
    * Costs O(k log n) for k leases looked at, never a scan. Empty unless primary.
    */
+  /** Whether expired() may have something at `nowMs` (a peek, nothing rescheduled). */
+  mayHaveExpired(nowMs: number): boolean {
+    if (!this.primary) return false;
+    const head = this.expiry.peek();
+    return head !== undefined && head.time <= nowMs;
+  }
+
   expired(nowMs: number, max: number): LeaseId[] {
     invariant(Number.isSafeInteger(max) && max >= 0, `limit ${max} must be a whole number >= 0`);
     const out: LeaseId[] = [];

@@ -56,6 +56,14 @@ export class RawNode {
     for (const cc of peers) r.applyConfChange(cc);
   }
 
+  /**
+   * The term this node leads in, or undefined when it does not lead: raft's own state at this
+   * moment, which can be ahead of the last Ready the caller has processed.
+   */
+  leaderTerm(): number | undefined {
+    return this.raft.state === StateType.Leader ? this.raft.term : undefined;
+  }
+
   tick(): void {
     this.raft.tick();
     this.assertInvariants();

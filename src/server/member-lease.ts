@@ -52,8 +52,9 @@ export interface MemberLeaseDeps {
   /** Whom the leader revokes expired leases as (etcd: root, while auth is on). */
   expiryRevoker?(): AuthInfo | undefined;
   /**
-   * A read-index round: resolves once a quorum has confirmed this member's leadership (and
-   * applied caught up), rejects otherwise. A leader renews only after it (see keepAlive).
+   * Resolves once a quorum has confirmed that this member leads (a read-index round of its own
+   * term, raft still leading in that term afterwards), rejects otherwise. A leader renews and
+   * expires leases only after it (see keepAlive and revokeExpired).
    */
   confirmLeadership?(): Promise<void>;
 }
@@ -67,6 +68,7 @@ export interface LeaderLessor {
 export class MemberLease implements LeasePort {
   private timer: Timer | undefined;
   private revokesInFlight = 0;
+  private confirming = false;
 
   constructor(private readonly d: MemberLeaseDeps) {}
 
@@ -180,10 +182,35 @@ export class MemberLease implements LeasePort {
   }
 
   private revokeExpired(): void {
-    if (!this.d.state.isLeader) return;
+    if (!this.d.state.isLeader || this.confirming) return;
     const room = Math.min(revokeLimitPerRound(), MAX_PENDING_REVOKES - this.revokesInFlight);
     if (room <= 0) return;
-    for (const id of this.d.lessor.expired(this.d.nowMs(), room)) {
+    // The time is taken before leadership is confirmed: up to then every renewal was ours.
+    const now = this.d.nowMs();
+    if (!this.d.lessor.mayHaveExpired(now)) return;
+    const confirm = this.d.confirmLeadership;
+    if (confirm === undefined) {
+      this.proposeRevokes(now, room);
+      return;
+    }
+    // A deposed leader that has not processed its successor's term yet (its ready loop held by a
+    // stalled disk) still has the lessor it led with, without the successor's renewals: its
+    // revokes would delete leases early (and raft would forward them to the new leader). etcd
+    // 3.5.13 added the same check (ensureLeadership before revoking).
+    this.confirming = true;
+    confirm()
+      .then(
+        () => this.proposeRevokes(now, room),
+        (err: Error) =>
+          this.d.log.debug('expired leases kept: leadership not confirmed', { error: err.message }),
+      )
+      .finally(() => {
+        this.confirming = false;
+      });
+  }
+
+  private proposeRevokes(now: number, room: number): void {
+    for (const id of this.d.lessor.expired(now, room)) {
       this.revokesInFlight++;
       this.d.proposer
         .propose({ kind: 'leaseRevoke', req: { ID: id } }, this.d.expiryRevoker?.())

@@ -346,7 +346,7 @@ export class EtcdServer {
       promoteExtendMs: cfg.electionTimeoutMs,
       leader: this.peers.leaderLessor,
       expiryRevoker: () => this.memberAuth.rootCredentials(),
-      confirmLeadership: () => this.linearizableBarrier(),
+      confirmLeadership: () => this.confirmOwnLeadership(),
     });
     this.lease = this.memberLease;
     this.memberWatch = new MemberWatch({
@@ -616,6 +616,19 @@ export class EtcdServer {
       this.requestTimeoutMs,
       Errors.timeoutWaitApplied,
     );
+  }
+
+  /**
+   * Proves that this member leads: raft leads now, a read-index round is answered (a quorum
+   * acknowledged this leader after the request), and raft still leads in the same term. The
+   * member state can lag raft's (a stalled disk holds the ready loop), and a follower's
+   * read-index round is answered by the leader, so neither alone tells.
+   */
+  private async confirmOwnLeadership(): Promise<void> {
+    const term = this.boot.node.leaderTerm();
+    if (term === undefined) throw this.state.hasLeader() ? Errors.notLeader() : Errors.noLeader();
+    await this.linearizableBarrier();
+    if (this.boot.node.leaderTerm() !== term) throw Errors.notLeader();
   }
 
   /** Proposes a compaction (the auto-compactor's way in). */

@@ -1,6 +1,7 @@
 // More of auth against the real etcd 3.4, each case the same calls on twins
 // (etcd-ts and etcd, same identity) ending the same way: Lock and Election
-// acting on behalf of their caller; simple tokens living --auth-token-ttl
+// acting on behalf of their caller; the Maintenance calls auth-parity.test.ts
+// leaves out (Hash, Snapshot, MoveLeader); simple tokens living --auth-token-ttl
 // seconds after their last use, then refused; and --bcrypt-cost showing in
 // the stored hash (read back from a snapshot of each server), an invalid cost
 // replaced by the default as etcd does.
@@ -137,6 +138,47 @@ describe('auth against etcd 3.4, more: lock and election, --auth-token-ttl, --bc
         line('Election.proclaim bob'),
         'Election.proclaim bob ERR 2 etcdserver: permission denied',
       );
+    });
+  });
+
+  describe('maintenance: Hash, Snapshot and MoveLeader where etcd 3.4 checks them', () => {
+    let twins: Twins | undefined;
+    before(async () => {
+      twins = await startTwins(['--bcrypt-cost=4']);
+    });
+    after(async () => {
+      await twins?.stop();
+    });
+
+    test('Hash and Snapshot need root; MoveLeader is not checked', async () => {
+      const t = twins as Twins;
+      const steps: Step[] = [
+        { call: 'Auth.userAdd', req: { name: 'alice', password: 'alicepw' } },
+        ...ROOT_AND_ENABLE,
+        { login: 'alice', password: 'alicepw' },
+        { call: 'Maintenance.hash', as: 'alice' },
+        { call: 'Maintenance.hash' },
+        { call: 'Maintenance.hash', as: 'bogus' },
+        { call: 'Maintenance.hash', as: 'root', show: 'code' },
+        { call: 'Maintenance.moveLeader', as: 'alice', req: { targetID: 1 } },
+        { call: 'Maintenance.moveLeader', req: { targetID: 1 } },
+      ];
+      const run = async (endpoint: string): Promise<string[]> => {
+        const s = new AuthScript(endpoint);
+        try {
+          const lines = await s.run(steps);
+          for (const who of ['alice', undefined, 'bogus', 'root']) lines.push(await s.snapshot(who));
+          return lines;
+        } finally {
+          s.close();
+        }
+      };
+      const [ours, real] = await Promise.all([run(t.oursEndpoint), run(t.realEndpoint)]);
+      if (process.env.AUTH_DEBUG) console.log(ours.join('\n'));
+      assertSame(ours, real, t.logs);
+      assert.ok(ours.includes('Maintenance.hash alice ERR 2 auth: permission denied'));
+      assert.ok(ours.includes('Maintenance.snapshot alice ERR 2 auth: permission denied'));
+      assert.equal(ours.at(-1), 'Maintenance.snapshot root OK');
     });
   });
 

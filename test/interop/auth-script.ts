@@ -10,6 +10,7 @@ import {
   LeaseDefinition,
   MaintenanceDefinition,
   type MessageFns,
+  SnapshotRequest,
   WatchRequest,
   WatchResponse,
 } from '../../src/pb/etcdserverpb/rpc.js';
@@ -129,6 +130,31 @@ export class AuthScript {
 
   private normalize(json: string): string {
     return json.replaceAll(this.endpoint, 'ENDPOINT').replace(/"token":"[^"]*"/g, '"token":"<token>"');
+  }
+
+  /** Maintenance.Snapshot as `as`: "OK" once the first chunk arrives, or how the call failed. */
+  snapshot(as: string | undefined): Promise<string> {
+    return new Promise((resolve) => {
+      const who = as ?? '-';
+      const call = this.client.makeServerStreamRequest(
+        '/etcdserverpb.Maintenance/Snapshot',
+        (m: SnapshotRequest) => Buffer.from(SnapshotRequest.encode(m).finish()),
+        (buf: Buffer) => buf,
+        {},
+        this.metadata(as),
+        { deadline: Date.now() + 10_000 },
+      );
+      let done = false;
+      const finish = (line: string): void => {
+        if (done) return;
+        done = true;
+        call.cancel();
+        resolve(`Maintenance.snapshot ${who} ${line}`);
+      };
+      call.on('data', () => finish('OK'));
+      call.on('error', (e: grpc.ServiceError) => finish(`ERR ${e.code} ${e.details}`));
+      call.on('end', () => finish('END'));
+    });
   }
 
   /** One watch stream: the create requests in order, one line per response (the first n responses). */

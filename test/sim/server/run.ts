@@ -297,7 +297,8 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
       result.clockJumps++;
     } else if (o.diskFaults && dice < 0.78) {
       const m = members[Math.floor(random() * members.length)]!;
-      const d = random();
+      // Under the sabotage that swallows fsync errors, every disk fault is the one it concerns.
+      const d = o.sabotage === 'ignoreFsyncError' ? 0.7 + random() * 0.3 : random();
       if (d < 0.4) m.disk.mode = { kind: 'slow', maxMs: 5 + Math.floor(random() * 100) };
       else if (d < 0.6)
         m.disk.mode = { kind: 'stalled', untilMs: clock.elapsed + 200 + Math.floor(random() * 3000) };
