@@ -414,8 +414,14 @@ export async function runServerSeed(o: ServerSimOptions): Promise<ServerSimResul
     const cluster = active();
     for (const m of cluster) {
       if (!m.isLeader()) continue;
-      const followers = cluster.filter((x) => x.followsLeader(m.id, m.term())).length;
-      if (followers > cluster.length / 2) return m;
+      // A majority of the voters the leader itself lists (the harness's own list may hold members
+      // whose removal it never heard answered, or newcomers that cannot start: counting those, no
+      // leader would ever be acknowledged and a lost answer would never be looked into).
+      const voters = m.clusterMembers().filter((x) => !x.isLearner);
+      const followers = cluster.filter(
+        (x) => voters.some((v) => v.id === x.id) && x.followsLeader(m.id, m.term()),
+      ).length;
+      if (followers > voters.length / 2) return m;
     }
     return undefined;
   }
