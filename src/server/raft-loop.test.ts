@@ -348,3 +348,78 @@ test('a failed save is fatal and nothing of its Ready, or after it, is applied',
   assert.ok(events.includes('apply 1'));
   assert.ok(!events.includes('apply 2') && !events.includes('apply 3'), events.join(', '));
 });
+
+test('ticks missed while the process was starved are made up, after the I/O that waited', async () => {
+  let now = 0;
+  let tickFn: () => void = () => undefined;
+  const soon: Array<() => void> = [];
+  const clock = {
+    now: () => now,
+    monotonic: () => now,
+    after: () => ({ cancel: () => undefined }),
+    every: (_ms: number, fn: () => void) => {
+      tickFn = fn;
+      return { cancel: () => undefined };
+    },
+    soon: (fn: () => void) => soon.push(fn),
+  };
+  let ticks = 0;
+  const node = { hasReady: () => false, tick: () => ticks++ } as unknown as RawNode;
+  const loop = new RaftLoop({
+    node,
+    storage: {} as MemoryStorage,
+    wal: {} as WalLog,
+    snapshots: {} as SnapshotStore,
+    applier: {} as Applier,
+    appliedWaiters: new AppliedIndexWaiters(10, 0),
+    backend: {} as KvBackend,
+    membership: {} as Membership,
+    transport: { send: () => undefined },
+    log: nopLogger(),
+    tickMs: 100,
+    snapshotCount: 100,
+    snapshotCatchUpEntries: 5,
+    maxSnapshots: 1,
+    snapshotIndex: 0,
+    onSoftState: () => undefined,
+    onHardState: () => undefined,
+    clock,
+    onFatal: (err) => {
+      throw err;
+    },
+  });
+  loop.start();
+  const runSoon = () => {
+    for (const fn of soon.splice(0)) fn();
+  };
+  // On time: one tick per firing.
+  for (let i = 1; i <= 3; i++) {
+    now = i * 100;
+    tickFn();
+    runSoon();
+  }
+  assert.equal(ticks, 3);
+  // Starved for 650 ms: one tick at once, the 5 others only after the pending I/O (soon).
+  now = 950;
+  tickFn();
+  assert.equal(ticks, 4);
+  runSoon();
+  assert.equal(ticks, 9);
+  // Back on time, and a firing that comes early still ticks once (and never runs ahead).
+  now = 1050;
+  tickFn();
+  now = 1060;
+  tickFn();
+  runSoon();
+  assert.equal(ticks, 11);
+  now = 1150;
+  tickFn();
+  runSoon();
+  assert.equal(ticks, 12);
+  // A very long stall is made up for at most 20 ticks.
+  now = 60_000;
+  tickFn();
+  runSoon();
+  assert.equal(ticks, 32);
+  await loop.stop();
+});

@@ -45,6 +45,9 @@ import type { Membership } from './membership.js';
 import type { ReadIndexBatcher } from './read-index.js';
 import type { SnapshotStore, WalLog } from './storage-types.js';
 
+/** At most this many ticks are made up for at once (2 s at etcd's default 100 ms heartbeat). */
+const MAX_TICKS_CAUGHT_UP = 20;
+
 /** Member-to-member messages; a single member has nobody to send to. */
 export interface Transport {
   send(messages: Message[]): void;
@@ -119,9 +122,28 @@ export class RaftLoop {
   }
 
   start(): void {
-    this.tickTimer = this.o.clock.every(this.o.tickMs, () => {
-      this.o.node.tick();
+    const { clock, tickMs, node } = this.o;
+    // Raft's time is its tick count. A process starved of CPU (a loaded machine) fires its timer
+    // late, and the count would fall behind real time: a follower would go on treating a dead
+    // leader as recently heard from (checkQuorum's lease) and ignore the votes that replace it,
+    // stretching the election by whole election timeouts. Missed ticks are caught up, after the
+    // I/O that waited meanwhile (clock.soon runs after the poll phase), so heartbeats already
+    // received count before the time they cover. A timer on time ticks once, as before.
+    let tickedUntil = clock.monotonic();
+    this.tickTimer = clock.every(tickMs, () => {
+      const now = clock.monotonic();
+      const behind = Math.floor((now - tickedUntil) / tickMs);
+      const ticks = Math.max(1, Math.min(behind, MAX_TICKS_CAUGHT_UP));
+      tickedUntil = behind > MAX_TICKS_CAUGHT_UP ? now : Math.min(now, tickedUntil + ticks * tickMs);
+      node.tick();
       this.wake();
+      if (ticks > 1) {
+        clock.soon(() => {
+          if (this.stopped || this.failed) return;
+          for (let i = 1; i < ticks; i++) node.tick();
+          this.wake();
+        });
+      }
     });
     this.wake();
   }
