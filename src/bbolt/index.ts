@@ -1,6 +1,7 @@
 // bbolt 1.3 file format: a streaming reader and writer (no Go, no mmap). See
 // docs/decisions/0011-bbolt.md.
 export { checkDb } from './check.js';
+export { copyBucket } from './copy.js';
 export { BoltFormatError, BoltWriteError } from './errors.js';
 export { compareBytes, DEFAULT_PAGE_SIZE, type Meta, NO_FREELIST } from './format.js';
 export { BufferSource, FileSource, type PageSource } from './page-source.js';

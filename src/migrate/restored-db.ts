@@ -6,7 +6,7 @@
 //   them too; 3.4 leaves them stale and never reads them).
 // Every record of bucket "key" is decoded on the way, so a damaged db is refused here rather
 // than by the member that would start on it.
-import { type BoltBucket, type BoltBuilder, BoltDb, writeBolt } from '../bbolt/index.js';
+import { type BoltBucket, type BoltBuilder, BoltDb, copyBucket, writeBolt } from '../bbolt/index.js';
 import {
   BUCKET,
   decodeRevisionKey,
@@ -95,16 +95,4 @@ async function copyMeta(meta: BoltBucket, b: BoltBuilder, consistentIndex: numbe
     await b.put(e.key, e.value);
   }
   if (!written) await b.put(key, index);
-}
-
-async function copyBucket(bucket: BoltBucket, b: BoltBuilder): Promise<void> {
-  for (const e of bucket.entries()) {
-    if (e.isBucket) {
-      await b.bucket(e.key);
-      await copyBucket(bucket.open(e), b);
-      await b.end();
-    } else {
-      await b.put(e.key, e.value);
-    }
-  }
 }

@@ -21,7 +21,14 @@ import { spawn } from 'node:child_process';
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type BoltBucket, type BoltBuilder, BoltDb, compareBytes, writeBolt } from '../bbolt/index.js';
+import {
+  type BoltBucket,
+  type BoltBuilder,
+  BoltDb,
+  compareBytes,
+  copyBucket,
+  writeBolt,
+} from '../bbolt/index.js';
 import { BUCKET, EtcdDbError, encodeU64BE, META_CONSISTENT_INDEX } from '../etcd-db/codecs.js';
 import { decodeKeyValue, encodeKeyValue } from '../mvcc/kv-codec.js';
 import { encodeRevision } from '../mvcc/revision.js';
@@ -438,16 +445,4 @@ async function writeMeta(b: BoltBuilder, bucket: BoltBucket | undefined, index: 
     await b.put(e.key, e.value);
   }
   if (!written) await putIndex(undefined);
-}
-
-async function copyBucket(bucket: BoltBucket, b: BoltBuilder): Promise<void> {
-  for (const e of bucket.entries()) {
-    if (e.isBucket) {
-      await b.bucket(e.key);
-      await copyBucket(bucket.open(e), b);
-      await b.end();
-    } else {
-      await b.put(e.key, e.value);
-    }
-  }
 }
