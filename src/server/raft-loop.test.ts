@@ -11,6 +11,16 @@ import type { Membership } from './membership.js';
 import { RaftLoop } from './raft-loop.js';
 import type { SnapshotStore, WalLog } from './storage-types.js';
 
+/** The options every loop here shares: no log, no callbacks, snapshots far away. */
+const QUIET = {
+  log: nopLogger(),
+  snapshotCatchUpEntries: 5,
+  maxSnapshots: 1,
+  snapshotIndex: 0,
+  onSoftState: () => undefined,
+  onHardState: () => undefined,
+};
+
 const entry = (index: number): Entry => ({ term: 2, index, type: EntryType.Normal, data: new Uint8Array() });
 
 test('a Ready is persisted before its messages go out and its entries are applied; the next save is queued meanwhile', async () => {
@@ -93,14 +103,9 @@ test('a Ready is persisted before its messages go out and its entries are applie
         if (ms[0]?.commit === 2) finished();
       },
     },
-    log: nopLogger(),
+    ...QUIET,
     tickMs: 1000,
     snapshotCount: 100,
-    snapshotCatchUpEntries: 5,
-    maxSnapshots: 1,
-    snapshotIndex: 0,
-    onSoftState: () => undefined,
-    onHardState: () => undefined,
     clock: realClock,
     onFatal: (err) => {
       throw err;
@@ -272,14 +277,9 @@ function scriptedLoop(readies: Ready[], opts: { failSave?: number } = {}) {
         }
       },
     },
-    log: nopLogger(),
+    ...QUIET,
     tickMs: 1000,
     snapshotCount: 1000,
-    snapshotCatchUpEntries: 5,
-    maxSnapshots: 1,
-    snapshotIndex: 0,
-    onSoftState: () => undefined,
-    onHardState: () => undefined,
     clock: realClock,
     onFatal: (err) => fatal.push(err),
   });
@@ -375,14 +375,9 @@ test('ticks missed while the process was starved are made up, after the I/O that
     backend: {} as KvBackend,
     membership: {} as Membership,
     transport: { send: () => undefined },
-    log: nopLogger(),
+    ...QUIET,
     tickMs: 100,
     snapshotCount: 100,
-    snapshotCatchUpEntries: 5,
-    maxSnapshots: 1,
-    snapshotIndex: 0,
-    onSoftState: () => undefined,
-    onHardState: () => undefined,
     clock,
     onFatal: (err) => {
       throw err;

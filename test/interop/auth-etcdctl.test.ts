@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { REAL_CTL, REAL_ETCD, runCommand, startTwins, type Twins } from './twins.js';
+import { REAL_CTL, REAL_ETCD, runCommand, twinsForSuite } from './twins.js';
 
 const skip =
   existsSync(REAL_ETCD) && existsSync(REAL_CTL) ? false : 'real etcd/etcdctl 3.4 are not installed';
@@ -105,16 +105,10 @@ describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte a
   skip,
   timeout: 120_000,
 }, () => {
-  let twins: Twins | undefined;
-  before(async () => {
-    twins = await startTwins(['--bcrypt-cost=4']);
-  });
-  after(async () => {
-    await twins?.stop();
-  });
+  const twins = twinsForSuite(() => ['--bcrypt-cost=4']);
 
   test('same output, error lines and exit codes, step by step', async () => {
-    const t = twins as Twins;
+    const t = twins();
     const [ours, real] = await Promise.all([
       runAll([process.execPath, OUR_CTL], t.oursEndpoint),
       runAll([REAL_CTL], t.realEndpoint),
@@ -128,7 +122,7 @@ describe('etcdctl auth, user and role commands: ours on etcd-ts, byte for byte a
   });
 
   test('auth status (etcdctl 3.5 has it; 3.4 does not)', async () => {
-    const t = twins as Twins;
+    const t = twins();
     const r = await runCommand(process.execPath, [
       OUR_CTL,
       `--endpoints=${t.oursEndpoint}`,
@@ -144,16 +138,10 @@ describe('the real etcdctl 3.4 authenticating against etcd-ts: the same as again
   skip,
   timeout: 120_000,
 }, () => {
-  let twins: Twins | undefined;
-  before(async () => {
-    twins = await startTwins(['--bcrypt-cost=4']);
-  });
-  after(async () => {
-    await twins?.stop();
-  });
+  const twins = twinsForSuite(() => ['--bcrypt-cost=4']);
 
   test('--user name[:password], --password and the prompt: same output, errors and exit codes', async () => {
-    const t = twins as Twins;
+    const t = twins();
     const [ours, real] = await Promise.all([
       runAll([REAL_CTL], t.oursEndpoint),
       runAll([REAL_CTL], t.realEndpoint),

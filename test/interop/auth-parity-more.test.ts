@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { BoltDb } from '../../src/bbolt/index.js';
 import { User } from '../../src/pb/authpb/auth.js';
 import { sleep } from '../integration/harness.js';
 import { AuthScript, b, type Step } from './auth-script.js';
-import { REAL_CTL, REAL_ETCD, runCommand, startTwins, type Twins } from './twins.js';
+import { REAL_CTL, REAL_ETCD, runCommand, startTwins, type Twins, twinsForSuite } from './twins.js';
 
 const skip =
   existsSync(REAL_ETCD) && existsSync(REAL_CTL) ? false : 'real etcd/etcdctl 3.4 are not installed';
@@ -115,16 +115,10 @@ describe('auth against etcd 3.4, more: lock and election, --auth-token-ttl, --bc
   timeout: 120_000,
 }, () => {
   describe('lock and election on behalf of their caller', () => {
-    let twins: Twins | undefined;
-    before(async () => {
-      twins = await startTwins(['--bcrypt-cost=4']);
-    });
-    after(async () => {
-      await twins?.stop();
-    });
+    const twins = twinsForSuite(() => ['--bcrypt-cost=4']);
 
     test('allowed where the caller may write, denied elsewhere, with the same errors', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const [ours, real] = await onBoth(t, [COORDINATION]);
       if (process.env.AUTH_DEBUG) console.log(ours.join('\n'));
       assertSame(ours, real, t.logs);
@@ -142,16 +136,10 @@ describe('auth against etcd 3.4, more: lock and election, --auth-token-ttl, --bc
   });
 
   describe('maintenance: Hash, Snapshot and MoveLeader where etcd 3.4 checks them', () => {
-    let twins: Twins | undefined;
-    before(async () => {
-      twins = await startTwins(['--bcrypt-cost=4']);
-    });
-    after(async () => {
-      await twins?.stop();
-    });
+    const twins = twinsForSuite(() => ['--bcrypt-cost=4']);
 
     test('Hash and Snapshot need root; MoveLeader is not checked', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const steps: Step[] = [
         { call: 'Auth.userAdd', req: { name: 'alice', password: 'alicepw' } },
         ...ROOT_AND_ENABLE,
@@ -183,16 +171,10 @@ describe('auth against etcd 3.4, more: lock and election, --auth-token-ttl, --bc
   });
 
   describe('simple tokens and --auth-token-ttl', () => {
-    let twins: Twins | undefined;
-    before(async () => {
-      twins = await startTwins(['--bcrypt-cost=4', '--auth-token-ttl=3']);
-    });
-    after(async () => {
-      await twins?.stop();
-    });
+    const twins = twinsForSuite(() => ['--bcrypt-cost=4', '--auth-token-ttl=3']);
 
     test('a token lives for the TTL after its last use, then is refused', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const use: Step[] = [{ call: 'Auth.userList', as: 'root' }];
       // Used every second for 4 s (longer than the TTL): each use keeps it alive. Then unused for
       // longer than the TTL (plus etcd's one-second sweep): refused, and a new login works.

@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AuthScript, b, type Step } from './auth-script.js';
-import { REAL_ETCD, runCommand, startTwins, type Twins } from './twins.js';
+import { REAL_ETCD, runCommand, twinsForSuite } from './twins.js';
 
 const skip = existsSync(REAL_ETCD) ? false : 'real etcd 3.4 (/usr/bin/etcd) is not installed';
 
@@ -285,16 +285,10 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', {
   timeout: 120_000,
 }, () => {
   describe('simple tokens', () => {
-    let twins: Twins | undefined;
-    before(async () => {
-      twins = await startTwins(['--bcrypt-cost=4']);
-    });
-    after(async () => {
-      await twins?.stop();
-    });
+    const twins = twinsForSuite(() => ['--bcrypt-cost=4']);
 
     test('users, roles, permissions, tokens', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const steps = [...SETUP, ...ENABLED];
       const [ours, real] = await Promise.all([
         transcript(t.oursEndpoint, steps),
@@ -309,20 +303,16 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', {
   });
 
   describe('JWT tokens', () => {
-    let twins: Twins | undefined;
-    before(async () => {
+    const twins = twinsForSuite(() => {
       const key = authFixtures();
-      twins = await startTwins([
+      return [
         '--bcrypt-cost=4',
         `--auth-token=jwt,pub-key=${key}jwt-rs256.pub,priv-key=${key}jwt-rs256.pem,sign-method=RS256,ttl=10m`,
-      ]);
-    });
-    after(async () => {
-      await twins?.stop();
+      ];
     });
 
     test('stale after any auth change, valid again after authenticating', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const [ours, real] = await Promise.all([
         transcript(t.oursEndpoint, JWT),
         transcript(t.realEndpoint, JWT),
@@ -332,7 +322,7 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', {
     });
 
     test("etcd-ts's tokens verify with the public key alone: openssl, and the real etcd accepts them", async () => {
-      const t = twins as Twins;
+      const t = twins();
       // The previous test left auth disabled, at the same auth revision on both.
       const steps: Step[] = [{ call: 'Auth.authEnable' }, { login: 'root', password: 'rootpw' }];
       const ours = new AuthScript(t.oursEndpoint);
@@ -374,20 +364,16 @@ describe('auth: the same calls end the same way on etcd-ts and on etcd 3.4', {
   });
 
   describe('JWT expiry', () => {
-    let twins: Twins | undefined;
-    before(async () => {
+    const twins = twinsForSuite(() => {
       const key = authFixtures();
-      twins = await startTwins([
+      return [
         '--bcrypt-cost=4',
         `--auth-token=jwt,pub-key=${key}jwt-es256.pub,priv-key=${key}jwt-es256.pem,sign-method=ES256,ttl=1s`,
-      ]);
-    });
-    after(async () => {
-      await twins?.stop();
+      ];
     });
 
     test('a token is refused once its exp has passed', async () => {
-      const t = twins as Twins;
+      const t = twins();
       const steps: Step[] = [
         { call: 'Auth.userAdd', req: { name: 'root', password: 'rootpw' } },
         { call: 'Auth.userGrantRole', req: { user: 'root', role: 'root' } },

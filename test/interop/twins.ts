@@ -9,6 +9,7 @@
 // reference alone before etcd-ts has the feature; unset (or etcd-ts) is the
 // normal mode.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import {
   freePort,
   MemberProcess,
@@ -227,4 +228,22 @@ export async function startTwins(extraArgs: string[] = []): Promise<Twins> {
     throw err;
   }
   return { realEndpoint: real.endpoint, oursEndpoint: ours.endpoint, logs, stop };
+}
+
+/**
+ * Twins for the enclosing `describe`: started before its tests (with the flags `args()` gives
+ * then, so key files may be written first) and stopped after them. The result hands them to a test.
+ */
+export function twinsForSuite(args: () => string[] = () => []): () => Twins {
+  let twins: Twins | undefined;
+  before(async () => {
+    twins = await startTwins(args());
+  });
+  after(async () => {
+    await twins?.stop();
+  });
+  return () => {
+    if (twins === undefined) throw new Error('the twins did not start');
+    return twins;
+  };
 }
