@@ -3,6 +3,7 @@
 // etcd keeps as "debugging" duplicates are created as separate metrics and moved together.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { DEFAULT_BUCKETS, exponentialBuckets } from './buckets.js';
+import { PeerByteTally } from './peer-byte-tally.js';
 
 /** Go's prometheus.ExponentialBuckets(0.001, 2, 14): 1 ms … 8.192 s, etcd's disk latency buckets. */
 const DISK_BUCKETS = exponentialBuckets(0.001, 2, 14);
@@ -10,8 +11,12 @@ const DISK_BUCKETS = exponentialBuckets(0.001, 2, 14);
 function makers(registry: Registry) {
   const registers = [registry];
   return {
-    counter: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
-      new Counter<L>({ name, help, labelNames, registers }),
+    counter: <L extends string = never>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+      collect?: (this: Counter<L>) => void,
+    ) => new Counter<L>({ name, help, labelNames, registers, ...(collect ? { collect } : {}) }),
     gauge: <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
       new Gauge<L>({ name, help, labelNames, registers }),
     histogram: <L extends string = never>(
@@ -250,7 +255,13 @@ export function leaseFamilies(registry: Registry) {
 /** rafthttp's families: per-peer label values are hexadecimal member ids, as etcd's. */
 export function networkFamilies(registry: Registry) {
   const { counter, gauge, histogram } = makers(registry);
+  const sentTally = new PeerByteTally();
+  const receivedTally = new PeerByteTally();
   return {
+    /** Bytes sent per peer, added to peerSentBytes when it is read. */
+    peerSentTally: sentTally,
+    /** Bytes received per peer, added to peerReceivedBytes when it is read. */
+    peerReceivedTally: receivedTally,
     activePeers: gauge('etcd_network_active_peers', 'The current number of active peer connections.', [
       'Local',
       'Remote',
@@ -260,13 +271,21 @@ export function networkFamilies(registry: Registry) {
       'The total number of disconnected peers.',
       ['Local', 'Remote'],
     ),
-    peerSentBytes: counter('etcd_network_peer_sent_bytes_total', 'The total number of bytes sent to peers.', [
-      'To',
-    ]),
+    peerSentBytes: counter(
+      'etcd_network_peer_sent_bytes_total',
+      'The total number of bytes sent to peers.',
+      ['To'],
+      function () {
+        sentTally.drain((peer, bytes) => this.inc({ To: peer }, bytes));
+      },
+    ),
     peerReceivedBytes: counter(
       'etcd_network_peer_received_bytes_total',
       'The total number of bytes received from peers.',
       ['From'],
+      function () {
+        receivedTally.drain((peer, bytes) => this.inc({ From: peer }, bytes));
+      },
     ),
     peerSentFailures: counter(
       'etcd_network_peer_sent_failures_total',

@@ -40,8 +40,8 @@ export function memberObserver(
 function peerObserver(n: NetworkFamilies, localId: () => bigint | undefined): PeerObserver {
   const pair = (peer: bigint) => ({ Local: hex(localId() ?? 0n), Remote: hex(peer) });
   return {
-    sent: (to, bytes) => n.peerSentBytes.inc({ To: hex(to) }, bytes),
-    received: (from, bytes) => n.peerReceivedBytes.inc({ From: hex(from) }, bytes),
+    sent: (to, bytes) => n.peerSentTally.add(to, bytes),
+    received: (from, bytes) => n.peerReceivedTally.add(from, bytes),
     sendFailed: (to) => n.peerSentFailures.inc({ To: hex(to) }),
     receiveFailed: (from) => n.peerReceivedFailures.inc({ From: from }),
     peerActive: (peer) => n.activePeers.inc(pair(peer)),

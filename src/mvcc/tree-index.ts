@@ -3,13 +3,10 @@
 // Keys are latin1 strings (one char per byte) so JS string order is byte order.
 // Pure: no I/O.
 
-import BTreeModule from 'sorted-btree';
 import { assertInvariant } from './errors.js';
 import { type KeyAtRevision, KeyHistory } from './key-history.js';
 import type { Revision } from './revision.js';
-
-// sorted-btree is CommonJS with `exports.default`; under Node ESM the class sits on `.default`.
-const BTree = BTreeModule.default;
+import { SortedKeys } from './sorted-keys.js';
 
 /** Where a range ends: `null` = only `key` itself, `''` = every key >= key, else exclusive end. */
 export type RangeEnd = string | null;
@@ -27,13 +24,9 @@ export function keyToBytes(key: string): Uint8Array {
   return new Uint8Array(Buffer.from(key, 'latin1'));
 }
 
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 export class TreeIndex {
   /** Ordered view for range scans. */
-  private tree = new BTree<string, KeyHistory>(undefined, compareKeys);
+  private tree = new SortedKeys<KeyHistory>((h) => h.key);
   /** Same entries, hashed: point lookups (the common case) skip the tree walk. */
   private byKey = new Map<string, KeyHistory>();
 
@@ -52,7 +45,7 @@ export class TreeIndex {
   }
 
   private insert(h: KeyHistory): void {
-    this.tree.set(h.key, h);
+    this.tree.insert(h);
     this.byKey.set(h.key, h);
   }
 
@@ -104,10 +97,10 @@ export class TreeIndex {
       return;
     }
     if (end !== '' && end <= key) return;
-    for (const [k, h] of this.tree.entries(key)) {
-      if (end !== '' && k >= end) return;
+    for (const h of this.tree.from(key)) {
+      if (end !== '' && h.key >= end) return;
       const at = h.get(atRev);
-      if (at !== undefined && !visit(k, at)) return;
+      if (at !== undefined && !visit(h.key, at)) return;
     }
   }
 
@@ -125,9 +118,9 @@ export class TreeIndex {
   compact(atRev: number): Set<string> {
     const keep = new Set<string>();
     const emptied: string[] = [];
-    for (const [k, h] of this.tree.entries()) {
+    for (const h of this.tree.from()) {
       h.compact(atRev, keep);
-      if (h.isEmpty()) emptied.push(k);
+      if (h.isEmpty()) emptied.push(h.key);
     }
     for (const k of emptied) {
       this.tree.delete(k);
@@ -139,7 +132,7 @@ export class TreeIndex {
   /** The ids compact(atRev) would keep, without compacting. */
   keep(atRev: number): Set<string> {
     const keep = new Set<string>();
-    for (const [, h] of this.tree.entries()) h.keep(atRev, keep);
+    for (const h of this.tree.from()) h.keep(atRev, keep);
     return keep;
   }
 }

@@ -1,3 +1,5 @@
+import { readU64BE } from './gogo-wire.js';
+
 // A FIFO of received bytes for the incremental stream decoders: chunks are kept as they
 // arrive and read in order, copying only when a read spans chunks, so a frame split over
 // many chunks costs one copy and no quadratic re-concatenation.
@@ -52,8 +54,7 @@ export class ByteQueue {
   }
 
   takeU64BE(): bigint {
-    const b = this.take(8);
-    return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+    return readU64BE(this.take(8), 0);
   }
 
   private dropHead(): void {

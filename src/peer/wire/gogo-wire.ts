@@ -67,13 +67,59 @@ export function checkU64(v: bigint, what: string): void {
 
 // ---------------------------------------------------------------- writing
 
+const TWO_POW_32 = 0x100000000;
+
+/**
+ * n unzeroed bytes as a plain Uint8Array, carved from Node's shared 8 KiB pool when small.
+ * A fresh ArrayBuffer per small array (each encoded entry, frame and decoded entry payload)
+ * was a measurable share of a loaded leader's garbage collection; a view on the pool is not.
+ */
+export function allocBytes(n: number): Uint8Array {
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
+
+/** Writes a non-negative safe integer as 8 big-endian bytes at `pos`. */
+export function writeUintBE(buf: Uint8Array, pos: number, n: number): void {
+  writeHalvesBE(buf, pos, Math.floor(n / TWO_POW_32), n >>> 0);
+}
+
+/** Writes an unsigned 64-bit value as 8 big-endian bytes at `pos`. */
+export function writeU64BE(buf: Uint8Array, pos: number, v: bigint): void {
+  if (v <= MAX_SAFE_BIG) {
+    writeUintBE(buf, pos, Number(v));
+    return;
+  }
+  writeHalvesBE(buf, pos, Number(v >> 32n) >>> 0, Number(v & 0xffffffffn) >>> 0);
+}
+
+function writeHalvesBE(buf: Uint8Array, pos: number, hi: number, lo: number): void {
+  buf[pos] = hi >>> 24;
+  buf[pos + 1] = (hi >>> 16) & 0xff;
+  buf[pos + 2] = (hi >>> 8) & 0xff;
+  buf[pos + 3] = hi & 0xff;
+  buf[pos + 4] = lo >>> 24;
+  buf[pos + 5] = (lo >>> 16) & 0xff;
+  buf[pos + 6] = (lo >>> 8) & 0xff;
+  buf[pos + 7] = lo & 0xff;
+}
+
+/** Reads 8 big-endian bytes at `pos` as an unsigned 64-bit value. */
+export function readU64BE(buf: Uint8Array, pos: number): bigint {
+  const hi = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+  const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
+  if (hi < 0x200000) return BigInt(hi * TWO_POW_32 + lo);
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 /** Writes into a buffer whose exact size was computed beforehand; finish() checks the sum. */
 export class ExactWriter {
   readonly buf: Uint8Array;
   pos = 0;
 
   constructor(size: number) {
-    this.buf = new Uint8Array(size);
+    // finish() proves every byte written, so the memory need not be zeroed.
+    this.buf = allocBytes(size);
   }
 
   byte(b: number): void {
@@ -129,8 +175,20 @@ export class ExactWriter {
   }
 
   u64BE(v: bigint): void {
-    new DataView(this.buf.buffer, this.buf.byteOffset).setBigUint64(this.pos, v);
+    writeU64BE(this.buf, this.pos, v);
     this.pos += 8;
+  }
+
+  /** A non-negative safe integer as 8 big-endian bytes (no BigInt, no DataView). */
+  uintBE(n: number): void {
+    writeUintBE(this.buf, this.pos, n);
+    this.pos += 8;
+  }
+
+  /** Copies raw bytes (a body written elsewhere). */
+  raw(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
   finish(what: string): Uint8Array {
@@ -200,26 +258,39 @@ export class Reader {
   u64(): bigint {
     const { buf, end } = this;
     let pos = this.pos;
+    // Bits 0..31 in `lo`, 32..63 in `hi`, in plain numbers: one BigInt at the end, not one
+    // per byte (member ids are 64-bit, so every message's to/from took the slow road).
     let lo = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
+    let hi = 0;
+    for (let i = 0; ; i++) {
+      if (i >= 10) this.fail('integer overflow');
       if (pos >= end) this.eof();
       const b = buf[pos++]!;
-      lo |= (b & 0x7f) << shift;
-      if (b < 0x80) {
-        this.pos = pos;
-        return BigInt(lo);
+      const bits = b & 0x7f;
+      if (i < 4) {
+        lo |= bits << (7 * i);
+      } else if (i === 4) {
+        lo |= bits << 28; // the low 4 bits land in 28..31; the rest is cut off here
+        hi = bits >>> 4;
+      } else {
+        hi |= bits << (7 * i - 32); // i = 9 keeps only bit 63, as Go's shift does
       }
-    }
-    let v = BigInt(lo);
-    for (let shift = 28n; ; shift += 7n) {
-      if (shift >= 64n) this.fail('integer overflow');
-      if (pos >= end) this.eof();
-      const b = buf[pos++]!;
-      v |= BigInt(b & 0x7f) << shift;
       if (b < 0x80) break;
     }
     this.pos = pos;
-    return BigInt.asUintN(64, v);
+    lo >>>= 0;
+    hi >>>= 0;
+    if (hi < 0x200000) return BigInt(hi * TWO_POW_32 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Skips a varint (at most 10 bytes), as a check that reads but does not keep it. */
+  skipVarint(): void {
+    for (let i = 0; ; i++) {
+      if (i >= 10) this.fail('integer overflow');
+      if (this.pos >= this.end) this.eof();
+      if (this.buf[this.pos++]! < 0x80) return;
+    }
   }
 
   /** A uint64 varint that our types keep as a JS number (terms, indexes): above 2^53-1 is an error. */
@@ -266,11 +337,20 @@ export class Reader {
 
   /** Reads a length prefix and returns [start, stop) of the body, checked against the end. */
   span(): [number, number] {
-    const len = this.u64();
-    if (len >= 1n << 63n) this.fail('negative length');
+    let len: number;
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80 && this.pos < this.end) {
+      this.pos++;
+      len = b;
+    } else {
+      const big = this.u64();
+      if (big >= 1n << 63n) this.fail('negative length');
+      if (big > BigInt(this.end - this.pos)) this.eof();
+      len = Number(big);
+    }
     const start = this.pos;
-    if (len > BigInt(this.end - start)) this.eof();
-    const stop = start + Number(len);
+    if (len > this.end - start) this.eof();
+    const stop = start + len;
     this.pos = stop;
     return [start, stop];
   }
@@ -278,7 +358,9 @@ export class Reader {
   /** A bytes field, copied into a plain Uint8Array (never a view of the input). */
   bytes(): Uint8Array {
     const [start, stop] = this.span();
-    return new Uint8Array(this.buf.subarray(start, stop));
+    const out = allocBytes(stop - start);
+    out.set(this.buf.subarray(start, stop));
+    return out;
   }
 
   string(): string {
@@ -294,11 +376,7 @@ export class Reader {
   private skipValue(wireType: number): void {
     switch (wireType) {
       case WireType.Varint:
-        for (let i = 0; ; i++) {
-          if (i >= 10) this.fail('integer overflow');
-          if (this.pos >= this.end) this.eof();
-          if (this.buf[this.pos++]! < 0x80) break;
-        }
+        this.skipVarint();
         return;
       case WireType.Fixed64:
         this.advance(8);

@@ -30,11 +30,7 @@ export function isLinkHeartbeat(m: Message): boolean {
 }
 
 export function encodeMessageFrame(m: Message): Uint8Array {
-  const body = encodeMessage(m);
-  const frame = new Uint8Array(8 + body.length);
-  new DataView(frame.buffer).setBigUint64(0, BigInt(body.length));
-  frame.set(body, 8);
-  return frame;
+  return encodeMessage(m, 8);
 }
 
 /** The 38-byte link heartbeat frame of the message stream (shared: do not modify). */

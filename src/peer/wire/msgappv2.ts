@@ -10,7 +10,7 @@ import { type Entry, type Message, MessageType } from '../../raft/types.js';
 import { ByteQueue } from './byte-queue.js';
 import { ExactWriter, WireError } from './gogo-wire.js';
 import { isLinkHeartbeat, linkHeartbeatMessage, MAX_STREAM_MESSAGE_BYTES } from './message-stream.js';
-import { decodeEntry, decodeMessage, encodeEntry, encodeMessage } from './raftpb.js';
+import { decodeEntry, decodeMessage, encodedEntrySize, encodeMessage, writeEncodedEntry } from './raftpb.js';
 
 const TYPE_LINK_HEARTBEAT = 0;
 const TYPE_APP_ENTRIES = 1;
@@ -42,9 +42,8 @@ export class MsgAppV2Encoder {
     const body = encodeMessage(m);
     const w = new ExactWriter(9 + body.length);
     w.byte(TYPE_APP);
-    w.u64BE(BigInt(body.length));
-    w.buf.set(body, w.pos);
-    w.pos += body.length;
+    w.uintBE(body.length);
+    w.raw(body);
     this.term = m.term;
     this.index = m.entries.length > 0 ? m.entries[m.entries.length - 1]!.index : m.index;
     return w.finish('msgappv2 app frame');
@@ -54,20 +53,25 @@ export class MsgAppV2Encoder {
     return Uint8Array.of(TYPE_LINK_HEARTBEAT);
   }
 
+  /** One buffer for the frame: each entry is written in place after its size. */
   private encodeAppEntries(m: Message): Uint8Array {
-    const bodies = m.entries.map(encodeEntry);
+    const entries = m.entries;
+    const sizes = new Array<number>(entries.length);
     let size = 1 + 8 + 8;
-    for (const b of bodies) size += 8 + b.length;
+    for (let i = 0; i < entries.length; i++) {
+      const n = encodedEntrySize(entries[i]!);
+      sizes[i] = n;
+      size += 8 + n;
+    }
     const w = new ExactWriter(size);
     w.byte(TYPE_APP_ENTRIES);
-    w.u64BE(BigInt(bodies.length));
-    for (const b of bodies) {
-      w.u64BE(BigInt(b.length));
-      w.buf.set(b, w.pos);
-      w.pos += b.length;
+    w.uintBE(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      w.uintBE(sizes[i]!);
+      writeEncodedEntry(w, entries[i]!);
     }
-    w.u64BE(BigInt(m.commit));
-    this.index += bodies.length;
+    w.uintBE(m.commit);
+    this.index += entries.length;
     return w.finish('msgappv2 entries frame');
   }
 }

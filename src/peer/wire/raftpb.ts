@@ -137,6 +137,16 @@ export function encodeEntry(e: Entry): Uint8Array {
   return w.finish('entry');
 }
 
+/** The encoded size of an entry (checks that it can be encoded). */
+export function encodedEntrySize(e: Entry): number {
+  return entrySize(e);
+}
+
+/** Writes an entry whose size encodedEntrySize gave into a writer sized for it. */
+export function writeEncodedEntry(w: ExactWriter, e: Entry): void {
+  writeEntry(w, e);
+}
+
 export function encodeConfState(cs: ConfState): Uint8Array {
   const w = new ExactWriter(confStateSize(cs));
   writeConfState(w, cs);
@@ -169,8 +179,11 @@ const EMPTY_SNAPSHOT: Snapshot = {
   metadata: { index: 0, term: 0, confState: EMPTY_CONF_STATE },
 };
 
-/** The bytes of Go's raftpb.Message.Marshal() for m. */
-export function encodeMessage(m: Message): Uint8Array {
+/**
+ * The bytes of Go's raftpb.Message.Marshal() for m. With `lengthPrefix` 8 they come after
+ * their length as 8 big-endian bytes (the message stream's frame), in the same buffer.
+ */
+export function encodeMessage(m: Message, lengthPrefix: 0 | 8 = 0): Uint8Array {
   if (!isMessageType(m.type)) throw new WireError(`message type ${m.type} cannot be encoded`);
   checkU64(m.to, 'message to');
   checkU64(m.from, 'message from');
@@ -205,7 +218,8 @@ export function encodeMessage(m: Message): Uint8Array {
   for (const n of entrySizes) size += 1 + delimitedSize(n);
   if (m.context !== undefined) size += 1 + delimitedSize(m.context.length);
 
-  const w = new ExactWriter(size);
+  const w = new ExactWriter(lengthPrefix + size);
+  if (lengthPrefix === 8) w.uintBE(size);
   w.byte(0x08);
   w.uint(m.type);
   w.byte(0x10);

@@ -114,7 +114,7 @@ function check(type: MessageName, r: Reader, depth: number): void {
       r.skip();
     } else if (kind === V) {
       r.expect(WireType.Varint, String(r.field));
-      r.u64();
+      r.skipVarint();
     } else {
       r.expect(WireType.Bytes, String(r.field));
       const [start, stop] = r.span();

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { seededRandom } from '../../util/seeded-random.js';
+import { ExactWriter, Reader, readU64BE, U64_MAX, WireError, writeU64BE, writeUintBE } from './gogo-wire.js';
+
+/** Go's varint reading for a uint64 field, spelled out with BigInt: the reference. */
+function referenceVarint(bytes: Uint8Array): bigint | 'overflow' | 'eof' {
+  let v = 0n;
+  for (let i = 0; ; i++) {
+    if (i >= 10) return 'overflow';
+    const b = bytes[i];
+    if (b === undefined) return 'eof';
+    v |= BigInt(b & 0x7f) << BigInt(7 * i);
+    if (b < 0x80) return BigInt.asUintN(64, v);
+  }
+}
+
+function readerOutcome(bytes: Uint8Array): bigint | 'overflow' | 'eof' {
+  try {
+    return new Reader(bytes, 'test').u64();
+  } catch (e) {
+    assert.ok(e instanceof WireError);
+    return e.message.includes('overflow') ? 'overflow' : 'eof';
+  }
+}
+
+describe('gogo-wire primitives', () => {
+  test('u64 reads every varint length as Go does, high bits beyond 64 dropped', () => {
+    const rnd = seededRandom(42);
+    for (let n = 0; n < 20_000; n++) {
+      const len = 1 + Math.floor(rnd() * 11);
+      const bytes = new Uint8Array(len);
+      for (let i = 0; i < len; i++) bytes[i] = Math.floor(rnd() * 256) | (i < len - 1 ? 0x80 : 0);
+      if (rnd() < 0.05) bytes[len - 1]! |= 0x80; // truncated: runs off the end
+      assert.equal(readerOutcome(bytes), referenceVarint(bytes), Buffer.from(bytes).toString('hex'));
+    }
+  });
+
+  test('u64 written and read back, at the edges of each varint length and of 64 bits', () => {
+    const values: bigint[] = [
+      0n,
+      1n,
+      127n,
+      128n,
+      U64_MAX,
+      U64_MAX - 1n,
+      1n << 63n,
+      BigInt(Number.MAX_SAFE_INTEGER),
+    ];
+    for (let bits = 1n; bits < 64n; bits++) values.push((1n << bits) - 1n, 1n << bits, (1n << bits) + 1n);
+    for (const v of values) {
+      const w = new ExactWriter(10);
+      w.u64(v);
+      const r = new Reader(w.buf.subarray(0, w.pos), 'test');
+      assert.equal(r.u64(), v);
+      assert.ok(r.done());
+      const be = new Uint8Array(8);
+      writeU64BE(be, 0, v);
+      assert.equal(Buffer.from(be).readBigUInt64BE(0), v);
+      assert.equal(readU64BE(be, 0), v);
+      if (v <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        writeUintBE(be, 0, Number(v));
+        assert.equal(readU64BE(be, 0), v);
+      }
+    }
+  });
+
+  test('span refuses a length beyond the data and a length of 2^63 or more', () => {
+    assert.throws(() => new Reader(Uint8Array.of(5, 1, 2), 'test').span(), /unexpected end/);
+    const w = new ExactWriter(10);
+    w.u64(1n << 63n);
+    assert.throws(() => new Reader(w.buf, 'test').span(), /negative length/);
+    assert.deepEqual(new Reader(Uint8Array.of(2, 9, 9, 7), 'test').span(), [1, 3]);
+  });
+});
