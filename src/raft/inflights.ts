@@ -32,7 +32,7 @@ export class Inflights {
   add(index: number, bytes: number): void {
     assert(!this.full(), 'inflights: add to a full window');
     const last = this.buffer[this.buffer.length - 1];
-    assert(this.count === 0 || last.index < index, `inflights: index ${index} not increasing`);
+    if (!(this.count === 0 || last.index < index)) assert(false, `inflights: index ${index} not increasing`);
     this.buffer.push({ index, bytes });
     this.totalBytes += bytes;
   }

@@ -76,7 +76,8 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const conflict = this.findConflict(ents);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `conflict at ${conflict} <= committed ${this.committed}`);
+      if (!(conflict > this.committed))
+        assert(false, `conflict at ${conflict} <= committed ${this.committed}`);
       this.append(ents.slice(conflict - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastNew));
@@ -86,7 +87,8 @@ export class RaftLog {
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0].index - 1;
-    assert(after >= this.committed, `append after ${after} is below committed ${this.committed}`);
+    if (!(after >= this.committed))
+      assert(false, `append after ${after} is below committed ${this.committed}`);
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -141,7 +143,7 @@ export class RaftLog {
 
   commitTo(c: number): void {
     if (c <= this.committed) return;
-    assert(c <= this.lastIndex(), `commit ${c} beyond last index ${this.lastIndex()}`);
+    if (!(c <= this.lastIndex())) assert(false, `commit ${c} beyond last index ${this.lastIndex()}`);
     this.committed = c;
   }
 
@@ -208,8 +210,9 @@ export class RaftLog {
   }
 
   private checkBounds(lo: number, hi: number): void {
-    assert(lo <= hi, `invalid slice ${lo} > ${hi}`);
+    if (!(lo <= hi)) assert(false, `invalid slice ${lo} > ${hi}`);
     if (lo < this.firstIndex()) throw new CompactedError();
-    assert(hi <= this.lastIndex() + 1, `slice [${lo},${hi}) beyond last index ${this.lastIndex()}`);
+    if (!(hi <= this.lastIndex() + 1))
+      assert(false, `slice [${lo},${hi}) beyond last index ${this.lastIndex()}`);
   }
 }

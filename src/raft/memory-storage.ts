@@ -91,7 +91,8 @@ export class MemoryStorage implements Storage {
     if (lastNew < first) return;
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
     const at = entries[0].index - this.offset();
-    assert(at <= this.ents.length, `missing log entry before ${entries[0].index} (last ${this.lastIndex()})`);
+    if (!(at <= this.ents.length))
+      assert(false, `missing log entry before ${entries[0].index} (last ${this.lastIndex()})`);
     // In place: copying the whole log on every append would make appends O(log length).
     this.ents.length = at;
     for (const e of entries) this.ents.push(e);

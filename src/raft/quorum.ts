@@ -13,12 +13,25 @@ export function majority(n: number): number {
  * (Infinity), so that an empty configuration never blocks a comparison by accident.
  */
 export function committedIndex(voters: Iterable<NodeId>, matchOf: (id: NodeId) => number): number {
-  const matches: number[] = [];
-  for (const id of voters) matches.push(matchOf(id));
-  if (matches.length === 0) return Number.POSITIVE_INFINITY;
-  matches.sort((a, b) => b - a);
-  return matches[majority(matches.length) - 1];
+  // A leader asks this after every acknowledgement and proposal: insertion-sort the few
+  // match indexes (descending) into a reused array instead of allocating and sorting a new one.
+  const matches = scratch;
+  let n = 0;
+  for (const id of voters) {
+    const m = matchOf(id);
+    let i = n++;
+    while (i > 0 && matches[i - 1]! < m) {
+      matches[i] = matches[i - 1]!;
+      i--;
+    }
+    matches[i] = m;
+  }
+  if (n === 0) return Number.POSITIVE_INFINITY;
+  return matches[majority(n) - 1]!;
 }
+
+/** committedIndex's working array (the core is single-threaded and the function does not re-enter). */
+const scratch: number[] = [];
 
 /** Won once a majority granted, Lost once a majority can no longer grant, Pending otherwise. */
 export function voteResult(voters: ReadonlySet<NodeId>, votes: ReadonlyMap<NodeId, boolean>): VoteResult {

@@ -66,9 +66,10 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    assert(lo <= hi, `unstable.slice lo ${lo} > hi ${hi}`);
+    if (!(lo <= hi)) assert(false, `unstable.slice lo ${lo} > hi ${hi}`);
     const upper = this.offset + this.entries.length;
-    assert(lo >= this.offset && hi <= upper, `unstable.slice [${lo},${hi}) out of [${this.offset},${upper}]`);
+    if (!(lo >= this.offset && hi <= upper))
+      assert(false, `unstable.slice [${lo},${hi}) out of [${this.offset},${upper}]`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

@@ -104,12 +104,31 @@ function writeHalvesBE(buf: Uint8Array, pos: number, hi: number, lo: number): vo
   buf[pos + 7] = lo & 0xff;
 }
 
+// The values above 2^53 that the wire carries are nearly all member ids (every message's `to`
+// and `from`), a handful of distinct values: a small direct-mapped cache returns the same
+// BigInt for them instead of building one (four BigInt allocations) per field.
+const ID_CACHE_SLOTS = 16;
+const cacheHi = new Array<number>(ID_CACHE_SLOTS).fill(-1);
+const cacheLo = new Array<number>(ID_CACHE_SLOTS).fill(-1);
+const cacheValue = new Array<bigint>(ID_CACHE_SLOTS).fill(0n);
+
+/** (hi << 32) | lo for uint32 halves, cached for ids seen recently. */
+function bigFromHalves(hi: number, lo: number): bigint {
+  const slot = (lo ^ hi) & (ID_CACHE_SLOTS - 1);
+  if (cacheHi[slot] === hi && cacheLo[slot] === lo) return cacheValue[slot]!;
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  cacheHi[slot] = hi;
+  cacheLo[slot] = lo;
+  cacheValue[slot] = v;
+  return v;
+}
+
 /** Reads 8 big-endian bytes at `pos` as an unsigned 64-bit value. */
 export function readU64BE(buf: Uint8Array, pos: number): bigint {
   const hi = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
   const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
   if (hi < 0x200000) return BigInt(hi * TWO_POW_32 + lo);
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  return bigFromHalves(hi, lo);
 }
 
 /** Writes into a buffer whose exact size was computed beforehand; finish() checks the sum. */
@@ -281,7 +300,7 @@ export class Reader {
     lo >>>= 0;
     hi >>>= 0;
     if (hi < 0x200000) return BigInt(hi * TWO_POW_32 + lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return bigFromHalves(hi, lo);
   }
 
   /** Skips a varint (at most 10 bytes), as a check that reads but does not keep it. */

@@ -431,6 +431,16 @@ function isEmptySnapshot(s: SnapshotDraft): boolean {
   );
 }
 
+/** Go's Marshal of an empty raftpb.Snapshot: Metadata{ConfState{AutoLeave:false}, Index:0, Term:0}. */
+const EMPTY_SNAPSHOT_BYTES = [0x12, 0x08, 0x0a, 0x02, 0x28, 0x00, 0x10, 0x00, 0x18, 0x00];
+
+function isEmptySnapshotEncoding(b: Uint8Array, start: number, stop: number): boolean {
+  if (stop - start !== EMPTY_SNAPSHOT_BYTES.length) return false;
+  for (let i = 0; i < EMPTY_SNAPSHOT_BYTES.length; i++)
+    if (b[start + i] !== EMPTY_SNAPSHOT_BYTES[i]) return false;
+  return true;
+}
+
 /** Parses what Go's raftpb.Message.Unmarshal accepts; `snapshot` is unset when it is the empty one. */
 export function decodeMessage(b: Uint8Array): Message {
   const r = new Reader(b, 'raftpb.Message');
@@ -442,7 +452,7 @@ export function decodeMessage(b: Uint8Array): Message {
   let index = 0;
   const entries: Entry[] = [];
   let commit = 0;
-  const snapshot = newSnapshotDraft();
+  let snapshot: SnapshotDraft | undefined;
   let reject = false;
   let rejectHint = 0;
   let context: Uint8Array | undefined;
@@ -486,6 +496,9 @@ export function decodeMessage(b: Uint8Array): Message {
       case 9: {
         r.expect(WireType.Bytes, 'Snapshot');
         const [start, stop] = r.span();
+        // Nearly every message carries the empty snapshot, in the one way Go encodes it.
+        if (snapshot === undefined && isEmptySnapshotEncoding(b, start, stop)) break;
+        snapshot ??= newSnapshotDraft();
         mergeSnapshot(new Reader(b, 'raftpb.Snapshot', start, stop), snapshot);
         break;
       }
@@ -507,7 +520,7 @@ export function decodeMessage(b: Uint8Array): Message {
   }
   if (!isMessageType(type)) throw new WireError(`raftpb.Message: unknown message type ${type}`);
   const m: Message = { type, to, from, term, logTerm, index, entries, commit, reject, rejectHint };
-  if (!isEmptySnapshot(snapshot)) m.snapshot = finishSnapshot(snapshot);
+  if (snapshot !== undefined && !isEmptySnapshot(snapshot)) m.snapshot = finishSnapshot(snapshot);
   if (context !== undefined) m.context = context;
   return m;
 }
