@@ -57,6 +57,25 @@ export class ByteQueue {
     return readU64BE(this.take(8), 0);
   }
 
+  /**
+   * The next 8 bytes as a big-endian unsigned integer in a JS number: exact up to 2^53-1,
+   * rounded above (callers compare it with limits far below that). No view or BigInt is
+   * made when the bytes lie in one chunk, the usual case for frame and entry sizes.
+   */
+  takeU64BENumber(): number {
+    const first = this.chunks[this.head];
+    if (first !== undefined && first.length - this.offset >= 8 && this.size >= 8) {
+      const o = this.offset;
+      const hi = ((first[o]! << 24) | (first[o + 1]! << 16) | (first[o + 2]! << 8) | first[o + 3]!) >>> 0;
+      const lo = ((first[o + 4]! << 24) | (first[o + 5]! << 16) | (first[o + 6]! << 8) | first[o + 7]!) >>> 0;
+      this.size -= 8;
+      this.offset += 8;
+      if (this.offset === first.length) this.dropHead();
+      return hi * 0x100000000 + lo;
+    }
+    return Number(this.takeU64BE());
+  }
+
   private dropHead(): void {
     this.chunks[this.head] = EMPTY;
     this.head++;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { seededRandom } from '../../util/seeded-random.js';
+import { ByteQueue } from './byte-queue.js';
 import { ExactWriter, Reader, readU64BE, U64_MAX, WireError, writeU64BE, writeUintBE } from './gogo-wire.js';
 
 /** Go's varint reading for a uint64 field, spelled out with BigInt: the reference. */
@@ -71,5 +72,26 @@ describe('gogo-wire primitives', () => {
     w.u64(1n << 63n);
     assert.throws(() => new Reader(w.buf, 'test').span(), /negative length/);
     assert.deepEqual(new Reader(Uint8Array.of(2, 9, 9, 7), 'test').span(), [1, 3]);
+  });
+});
+
+describe('ByteQueue 64-bit reads', () => {
+  test('takeU64BENumber agrees with takeU64BE within one chunk and across chunks', () => {
+    const values = [0n, 1n, 255n, 256n, 0xffffffffn, 0x100000000n, BigInt(Number.MAX_SAFE_INTEGER), U64_MAX];
+    const bytes = Buffer.alloc(values.length * 8);
+    for (const [i, v] of values.entries()) bytes.writeBigUInt64BE(v, i * 8);
+    for (const split of [1, 3, 8, 13, 64]) {
+      const q = new ByteQueue();
+      const b = new ByteQueue();
+      for (let at = 0; at < bytes.length; at += split) {
+        q.push(Uint8Array.prototype.slice.call(bytes, at, at + split));
+        b.push(Uint8Array.prototype.slice.call(bytes, at, at + split));
+      }
+      for (const v of values) {
+        assert.equal(q.takeU64BENumber(), Number(v), `split ${split}`);
+        assert.equal(b.takeU64BE(), v);
+      }
+      assert.equal(q.length, 0);
+    }
   });
 });

@@ -52,11 +52,11 @@ export class MessageStreamDecoder {
     for (;;) {
       if (this.bodyLength === undefined) {
         if (this.queue.length < 8) return out;
-        const len = this.queue.takeU64BE();
-        if (len > BigInt(MAX_STREAM_MESSAGE_BYTES)) {
+        const len = this.queue.takeU64BENumber();
+        if (len > MAX_STREAM_MESSAGE_BYTES) {
           throw new WireError(`message stream: frame of ${len} bytes exceeds the 512 MiB limit`);
         }
-        this.bodyLength = Number(len);
+        this.bodyLength = len;
       }
       if (this.queue.length < this.bodyLength) return out;
       const body = this.queue.take(this.bodyLength);

@@ -76,14 +76,17 @@ export class MsgAppV2Encoder {
   }
 }
 
-type Stage =
-  | { kind: 'type' }
-  | { kind: 'entry-count' }
-  | { kind: 'entry-size'; left: number }
-  | { kind: 'entry-body'; left: number; size: number }
-  | { kind: 'commit' }
-  | { kind: 'app-size' }
-  | { kind: 'app-body'; size: number };
+/** Where the decoder is in the stream (numbers, not objects: it moves on for every entry). */
+const Stage = {
+  type: 0,
+  entryCount: 1,
+  entrySize: 2,
+  entryBody: 3,
+  commit: 4,
+  appSize: 5,
+  appBody: 6,
+} as const;
+type Stage = (typeof Stage)[keyof typeof Stage];
 
 /**
  * The receiving side of one msgapp stream connection: `localId` is this member, `remoteId`
@@ -92,7 +95,11 @@ type Stage =
  */
 export class MsgAppV2Decoder {
   private readonly queue = new ByteQueue();
-  private stage: Stage = { kind: 'type' };
+  private stage: Stage = Stage.type;
+  /** Entries still to read in the current type-1 frame. */
+  private entriesLeft = 0;
+  /** Size of the entry or message body being waited for. */
+  private bodySize = 0;
   private term = 0;
   private index = 0;
   /** The type-1 message being assembled. */
@@ -117,21 +124,20 @@ export class MsgAppV2Decoder {
   /** Advances by one stage: a finished message, undefined (progress), or 'need-more'. */
   private step(): Message | undefined | 'need-more' {
     const q = this.queue;
-    const stage = this.stage;
-    switch (stage.kind) {
-      case 'type': {
+    switch (this.stage) {
+      case Stage.type: {
         if (q.length < 1) return 'need-more';
         const type = q.takeU8();
         if (type === TYPE_LINK_HEARTBEAT) return linkHeartbeatMessage();
-        if (type === TYPE_APP) this.stage = { kind: 'app-size' };
-        else if (type === TYPE_APP_ENTRIES) this.stage = { kind: 'entry-count' };
+        if (type === TYPE_APP) this.stage = Stage.appSize;
+        else if (type === TYPE_APP_ENTRIES) this.stage = Stage.entryCount;
         else throw new WireError(`failed to parse type ${type} in msgappv2 stream`);
         return undefined;
       }
-      case 'entry-count': {
+      case Stage.entryCount: {
         if (q.length < 8) return 'need-more';
-        const n = q.takeU64BE();
-        if (n > BigInt(MAX_ENTRIES_PER_FRAME)) throw new WireError(`msgappv2: ${n} entries in one frame`);
+        const n = q.takeU64BENumber();
+        if (n > MAX_ENTRIES_PER_FRAME) throw new WireError(`msgappv2: ${n} entries in one frame`);
         this.app = {
           type: MessageType.App,
           to: this.localId,
@@ -144,46 +150,49 @@ export class MsgAppV2Decoder {
           reject: false,
           rejectHint: 0,
         };
-        this.stage = n === 0n ? { kind: 'commit' } : { kind: 'entry-size', left: Number(n) };
+        this.entriesLeft = n;
+        this.stage = n === 0 ? Stage.commit : Stage.entrySize;
         return undefined;
       }
-      case 'entry-size': {
+      case Stage.entrySize: {
         if (q.length < 8) return 'need-more';
-        const size = sizeWithinLimit(q.takeU64BE(), 'entry');
-        this.stage = { kind: 'entry-body', left: stage.left, size };
+        this.bodySize = sizeWithinLimit(q.takeU64BENumber(), 'entry');
+        this.stage = Stage.entryBody;
         return undefined;
       }
-      case 'entry-body': {
-        if (q.length < stage.size) return 'need-more';
-        const entry: Entry = decodeEntry(q.take(stage.size));
+      case Stage.entryBody: {
+        if (q.length < this.bodySize) return 'need-more';
+        const entry: Entry = decodeEntry(q.take(this.bodySize));
         this.app!.entries.push(entry);
         this.index++;
-        const left = stage.left - 1;
-        this.stage = left === 0 ? { kind: 'commit' } : { kind: 'entry-size', left };
+        this.entriesLeft--;
+        this.stage = this.entriesLeft === 0 ? Stage.commit : Stage.entrySize;
         return undefined;
       }
-      case 'commit': {
+      case Stage.commit: {
         if (q.length < 8) return 'need-more';
-        const commit = q.takeU64BE();
-        if (commit > BigInt(Number.MAX_SAFE_INTEGER))
+        const commit = q.takeU64BENumber();
+        if (commit > Number.MAX_SAFE_INTEGER) {
           throw new WireError(`msgappv2: commit ${commit} exceeds 2^53-1`);
+        }
         const m = this.app!;
-        m.commit = Number(commit);
+        m.commit = commit;
         this.app = undefined;
-        this.stage = { kind: 'type' };
+        this.stage = Stage.type;
         return m;
       }
-      case 'app-size': {
+      case Stage.appSize: {
         if (q.length < 8) return 'need-more';
-        this.stage = { kind: 'app-body', size: sizeWithinLimit(q.takeU64BE(), 'message') };
+        this.bodySize = sizeWithinLimit(q.takeU64BENumber(), 'message');
+        this.stage = Stage.appBody;
         return undefined;
       }
-      case 'app-body': {
-        if (q.length < stage.size) return 'need-more';
-        const m = decodeMessage(q.take(stage.size));
+      case Stage.appBody: {
+        if (q.length < this.bodySize) return 'need-more';
+        const m = decodeMessage(q.take(this.bodySize));
         this.term = m.term;
         this.index = m.entries.length > 0 ? m.entries[m.entries.length - 1]!.index : m.index;
-        this.stage = { kind: 'type' };
+        this.stage = Stage.type;
         return m;
       }
     }
@@ -191,9 +200,9 @@ export class MsgAppV2Decoder {
 }
 
 /** Our safety bound (etcd allocates whatever the peer announces). */
-function sizeWithinLimit(size: bigint, what: string): number {
-  if (size > BigInt(MAX_STREAM_MESSAGE_BYTES)) {
+function sizeWithinLimit(size: number, what: string): number {
+  if (size > MAX_STREAM_MESSAGE_BYTES) {
     throw new WireError(`msgappv2: ${what} of ${size} bytes exceeds the 512 MiB limit`);
   }
-  return Number(size);
+  return size;
 }
