@@ -26,9 +26,14 @@ export class StreamWriter {
   private res: ServerResponse | undefined;
   private encoder: FrameEncoder | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  /** Frames written since the last uncork, counted to bound what one peer can make us hold. */
-  private pending = 0;
-  private corked = false;
+  /**
+   * Frames sent in this turn of the event loop: they leave together, as one chunk of the
+   * response body, when the turn ends. One res.write per frame cost a chunk header, four
+   * iovecs and Node's per-write bookkeeping for every message (a leader sends one per Ready
+   * to each follower, a follower one per save back).
+   */
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
 
   constructor(
     readonly type: StreamType,
@@ -65,26 +70,31 @@ export class StreamWriter {
   send(m: Message): boolean {
     const res = this.res;
     if (res === undefined || this.encoder === undefined) return false;
-    if (this.pending >= STREAM_BUFFER_MESSAGES || res.writableLength > MAX_BUFFERED_BYTES) return false;
-    if (!this.corked) {
-      // Everything sent in this turn of the event loop goes out in one write.
-      this.corked = true;
-      res.cork();
-      process.nextTick(() => this.uncork());
+    if (
+      this.batch.length >= STREAM_BUFFER_MESSAGES ||
+      res.writableLength + this.batchBytes > MAX_BUFFERED_BYTES
+    ) {
+      return false;
     }
-    this.pending++;
-    this.writeFrame(this.encoder.encode(m));
+    const frame = this.encoder.encode(m);
+    if (this.batch.length === 0) process.nextTick(() => this.flushBatch());
+    this.batch.push(frame);
+    this.batchBytes += frame.length;
     return true;
   }
 
-  private uncork(): void {
-    this.corked = false;
-    this.pending = 0;
-    this.res?.uncork();
+  private flushBatch(): void {
+    const frames = this.batch;
+    if (frames.length === 0) return;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.writeFrame(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   private writeFrame(frame: Uint8Array | undefined): void {
     if (frame === undefined || this.res === undefined) return;
+    // A heartbeat must not overtake frames sent before it in this turn.
+    if (this.batch.length > 0) this.flushBatch();
     try {
       this.res.write(frame);
       this.onWrite?.(frame.length, false);
@@ -100,9 +110,16 @@ export class StreamWriter {
     this.res = undefined;
     this.encoder = undefined;
     clearInterval(this.heartbeat);
-    if (this.corked) {
-      this.corked = false;
-      res.uncork();
+    // Frames sent before the stream was replaced or closed still leave, as before its end.
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (frames.length > 0) {
+      try {
+        res.write(Buffer.concat(frames));
+      } catch {
+        // The connection is going anyway.
+      }
     }
     res.end();
     this.onAttached(false);
