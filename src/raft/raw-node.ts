@@ -82,6 +82,16 @@ export class RawNode {
     this.proposeEntry({ term: 0, index: 0, type: EntryType.Normal, data });
   }
 
+  /**
+   * Several Normal entries in one proposal: one MsgProp, appended together, so the leader
+   * sends them to each follower in one append (one proposal each would be one append each).
+   */
+  proposeMany(datas: readonly Uint8Array[]): void {
+    if (datas.length === 0) return;
+    const entries = datas.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
+    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries }));
+  }
+
   proposeConfChange(cc: ConfChange): void {
     this.proposeEntry({ term: 0, index: 0, type: EntryType.ConfChange, data: encodeConfChange(cc) });
   }

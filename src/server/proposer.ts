@@ -32,10 +32,22 @@ export interface ProposerDeps {
   stopped(): boolean;
   /** Pending and failed proposals, counted where etcd counts them. */
   observer?: Pick<MemberObserver, 'proposalPending' | 'proposalFailed'>;
+  /**
+   * Hold Normal proposals until flushProposals() (the ready loop calls it before it takes a
+   * Ready) and propose them together. Without it each is proposed at once.
+   */
+  batch?: boolean;
+}
+
+interface QueuedProposal {
+  id: bigint;
+  data: Uint8Array;
 }
 
 export class Proposer {
   private leaderWaiters: Array<() => void> = [];
+  /** Normal proposals waiting for the next flushProposals() (batch mode). */
+  private queued: QueuedProposal[] = [];
 
   constructor(private readonly d: ProposerDeps) {
     d.state.onLeaderChange((leader) => {
@@ -56,7 +68,7 @@ export class Proposer {
     } else {
       const data = encodeInternalRequest(auth === undefined ? { id, op } : { id, op, auth });
       if (data.length > d.maxRequestBytes) throw Errors.requestTooLarge();
-      submit = () => d.node.propose(data);
+      submit = d.batch ? () => this.queued.push({ id, data }) : () => d.node.propose(data);
     }
     if (d.state.commitIndex - d.appliedIndex() > MAX_GAP_COMMIT_APPLY) throw Errors.tooManyRequests();
     // Monotonic: a wall-clock step (NTP, clock jumps under the simulator) must not stretch or cut the timeout.
@@ -93,6 +105,29 @@ export class Proposer {
     } finally {
       timer.cancel();
       o?.proposalPending?.(-1);
+    }
+  }
+
+  /**
+   * Proposes everything queued since the last call as one raft proposal. The requests of one
+   * event-loop turn (a leader's clients, or a follower's, whose proposals travel to the leader
+   * in one message) then cost one append per follower, one acknowledgement back, and one
+   * raft step each way, instead of one per request.
+   */
+  flushProposals(): void {
+    if (this.queued.length === 0) return;
+    const batch = this.queued;
+    this.queued = [];
+    try {
+      this.d.node.proposeMany(batch.map((p) => p.data));
+    } catch (err) {
+      // Dropped (no leader, a leadership transfer, too much uncommitted): as for a single
+      // proposal, each request fails with a timeout, which clients retry.
+      this.d.log.debug('proposals dropped', { count: batch.length, error: (err as Error).message });
+      for (const p of batch) {
+        this.d.observer?.proposalFailed?.();
+        this.d.waits.fail(p.id, Errors.timeout());
+      }
     }
   }
 

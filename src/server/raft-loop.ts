@@ -112,6 +112,8 @@ export class RaftLoop {
   private leading = false;
   /** The newest hard state taken whose commit index no save has carried yet. */
   private unsavedHardState: HardState | undefined;
+  /** Called before Readies are taken: lets held proposals into raft (Proposer.flushProposals). */
+  private readonly beforeTakeHooks: Array<() => void> = [];
 
   constructor(private readonly o: RaftLoopOptions) {
     this.snapshotIndex = o.snapshotIndex;
@@ -119,6 +121,11 @@ export class RaftLoop {
 
   setReadBatcher(reads: ReadIndexBatcher): void {
     this.reads = reads;
+  }
+
+  /** `fn` runs each time the loop is about to take Readies. */
+  beforeTake(fn: () => void): void {
+    this.beforeTakeHooks.push(fn);
   }
 
   start(): void {
@@ -197,6 +204,7 @@ export class RaftLoop {
   /** Takes every Ready available now (up to the in-flight bound) and queues its stage. */
   private pump(): void {
     try {
+      if (this.canTake()) for (const hook of this.beforeTakeHooks) hook();
       while (this.canTake() && this.o.node.hasReady()) {
         const rd = this.o.node.ready();
         if (rd.snapshot !== undefined) this.takeBarrier(rd);

@@ -268,7 +268,9 @@ export class EtcdServer {
       wake: () => this.loop.wake(),
       stopped: () => this.stopped,
       observer: this.observer,
+      batch: true,
     });
+    this.loop.beforeTake(() => this.proposer.flushProposals());
     const defrag = new DefragGate();
     const quota = this.buildQuota();
     const barrier = () => this.linearizableBarrier();
