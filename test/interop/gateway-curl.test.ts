@@ -45,10 +45,12 @@ function shape(v: unknown, key = ''): unknown {
   const own =
     /^(cluster_id|member_id|ID|id|leader|raftIndex|raft_index|raftAppliedIndex|dbSize|dbSizeInUse|lease|token|hash|version|clientURLs|peerURLs|name)$/;
   if (own.test(key)) return `<${typeof v}>`;
-  // Lock and election keys end with each server's own lease id.
+  // Lock and election keys end with each server's own lease id in hex, without leading zeros
+  // (%x): 13 to 16 digits, since an id carries the member's 16 id bits in its top bits, which
+  // may start with zeros (15 digits for a member id like ...0e2a).
   if (key === 'key' && typeof v === 'string') {
     const text = Buffer.from(v, 'base64').toString('latin1');
-    if (/\/[0-9a-f]{16}$/.test(text)) return '<key/lease>';
+    if (/\/[0-9a-f]{13,16}$/.test(text)) return '<key/lease>';
   }
   return v;
 }
