@@ -84,11 +84,17 @@ export class StreamWriter {
   }
 
   private flushBatch(): void {
+    const bytes = this.takeBatch();
+    if (bytes !== undefined) this.writeFrame(bytes);
+  }
+
+  /** The frames queued this turn as one buffer (undefined if none); the queue is left empty. */
+  private takeBatch(): Uint8Array | undefined {
     const frames = this.batch;
-    if (frames.length === 0) return;
+    if (frames.length === 0) return undefined;
     this.batch = [];
     this.batchBytes = 0;
-    this.writeFrame(frames.length === 1 ? frames[0] : Buffer.concat(frames));
+    return frames.length === 1 ? frames[0] : Buffer.concat(frames);
   }
 
   private writeFrame(frame: Uint8Array | undefined): void {
@@ -111,12 +117,10 @@ export class StreamWriter {
     this.encoder = undefined;
     clearInterval(this.heartbeat);
     // Frames sent before the stream was replaced or closed still leave, as before its end.
-    const frames = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
-    if (frames.length > 0) {
+    const bytes = this.takeBatch();
+    if (bytes !== undefined) {
       try {
-        res.write(Buffer.concat(frames));
+        res.write(bytes);
       } catch {
         // The connection is going anyway.
       }

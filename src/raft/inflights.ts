@@ -1,6 +1,6 @@
 // The window of MsgApp messages sent to one follower but not yet acknowledged.
 // Bounded both by count (maxInflightMsgs) and by bytes (maxInflightBytes, 0 = no byte bound).
-import { assert } from './util.js';
+import { assert, violated } from './util.js';
 
 interface Inflight {
   index: number;
@@ -32,7 +32,7 @@ export class Inflights {
   add(index: number, bytes: number): void {
     assert(!this.full(), 'inflights: add to a full window');
     const last = this.buffer[this.buffer.length - 1];
-    if (!(this.count === 0 || last.index < index)) assert(false, `inflights: index ${index} not increasing`);
+    if (!(this.count === 0 || last.index < index)) violated(`inflights: index ${index} not increasing`);
     this.buffer.push({ index, bytes });
     this.totalBytes += bytes;
   }

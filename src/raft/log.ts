@@ -3,7 +3,7 @@
 
 import { CompactedError, type Entry, type Snapshot, type Storage, UnavailableError } from './types.js';
 import { Unstable } from './unstable.js';
-import { assert, limitSize } from './util.js';
+import { assert, limitSize, violated } from './util.js';
 
 export class RaftLog {
   readonly storage: Storage;
@@ -76,8 +76,7 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const conflict = this.findConflict(ents);
     if (conflict !== 0) {
-      if (!(conflict > this.committed))
-        assert(false, `conflict at ${conflict} <= committed ${this.committed}`);
+      if (!(conflict > this.committed)) violated(`conflict at ${conflict} <= committed ${this.committed}`);
       this.append(ents.slice(conflict - (index + 1)));
     }
     this.commitTo(Math.min(committed, lastNew));
@@ -87,8 +86,7 @@ export class RaftLog {
   append(ents: Entry[]): number {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0].index - 1;
-    if (!(after >= this.committed))
-      assert(false, `append after ${after} is below committed ${this.committed}`);
+    if (!(after >= this.committed)) violated(`append after ${after} is below committed ${this.committed}`);
     this.unstable.truncateAndAppend(ents);
     return this.lastIndex();
   }
@@ -143,7 +141,7 @@ export class RaftLog {
 
   commitTo(c: number): void {
     if (c <= this.committed) return;
-    if (!(c <= this.lastIndex())) assert(false, `commit ${c} beyond last index ${this.lastIndex()}`);
+    if (!(c <= this.lastIndex())) violated(`commit ${c} beyond last index ${this.lastIndex()}`);
     this.committed = c;
   }
 
@@ -210,9 +208,8 @@ export class RaftLog {
   }
 
   private checkBounds(lo: number, hi: number): void {
-    if (!(lo <= hi)) assert(false, `invalid slice ${lo} > ${hi}`);
+    if (!(lo <= hi)) violated(`invalid slice ${lo} > ${hi}`);
     if (lo < this.firstIndex()) throw new CompactedError();
-    if (!(hi <= this.lastIndex() + 1))
-      assert(false, `slice [${lo},${hi}) beyond last index ${this.lastIndex()}`);
+    if (!(hi <= this.lastIndex() + 1)) violated(`slice [${lo},${hi}) beyond last index ${this.lastIndex()}`);
   }
 }

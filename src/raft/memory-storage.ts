@@ -13,7 +13,7 @@ import {
   type Storage,
   UnavailableError,
 } from './types.js';
-import { assert, EMPTY_BYTES, limitSize } from './util.js';
+import { assert, EMPTY_BYTES, limitSize, violated } from './util.js';
 
 export class MemoryStorage implements Storage {
   private hardState: HardState = { term: 0, vote: NONE, commit: 0 };
@@ -92,7 +92,7 @@ export class MemoryStorage implements Storage {
     if (first > entries[0].index) entries = entries.slice(first - entries[0].index);
     const at = entries[0].index - this.offset();
     if (!(at <= this.ents.length))
-      assert(false, `missing log entry before ${entries[0].index} (last ${this.lastIndex()})`);
+      violated(`missing log entry before ${entries[0].index} (last ${this.lastIndex()})`);
     // In place: copying the whole log on every append would make appends O(log length).
     this.ents.length = at;
     for (const e of entries) this.ents.push(e);

@@ -29,7 +29,7 @@ import {
   type SoftState,
   StateType,
 } from './types.js';
-import { assert, EMPTY_BYTES, payloadSize } from './util.js';
+import { assert, EMPTY_BYTES, payloadSize, violated } from './util.js';
 
 export class Raft {
   readonly id: NodeId;
@@ -109,9 +109,9 @@ export class Raft {
   assertInvariants(): void {
     // Messages are built only on failure: this runs after every input.
     const log = this.log;
-    if (log.applied > log.committed) assert(false, `applied ${log.applied} > committed ${log.committed}`);
+    if (log.applied > log.committed) violated(`applied ${log.applied} > committed ${log.committed}`);
     if (log.committed > log.lastIndex()) {
-      assert(false, `committed ${log.committed} > last index ${log.lastIndex()}`);
+      violated(`committed ${log.committed} > last index ${log.lastIndex()}`);
     }
     assert(this.state !== StateType.Leader || this.lead === this.id, 'a leader must know itself as leader');
     assert(this.vote === NONE || this.term > 0, 'a vote needs a term');

@@ -1,7 +1,7 @@
 // The tail of the log that Raft holds in memory until the application reports it durable.
 // It may start with an incoming snapshot; `offset` is the index of entries[0].
 import type { Entry, Snapshot } from './types.js';
-import { assert } from './util.js';
+import { violated } from './util.js';
 
 export class Unstable {
   snapshot: Snapshot | undefined;
@@ -66,10 +66,10 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    if (!(lo <= hi)) assert(false, `unstable.slice lo ${lo} > hi ${hi}`);
+    if (!(lo <= hi)) violated(`unstable.slice lo ${lo} > hi ${hi}`);
     const upper = this.offset + this.entries.length;
     if (!(lo >= this.offset && hi <= upper))
-      assert(false, `unstable.slice [${lo},${hi}) out of [${this.offset},${upper}]`);
+      violated(`unstable.slice [${lo},${hi}) out of [${this.offset},${upper}]`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

@@ -3,7 +3,15 @@ import type { Entry } from './types.js';
 
 /** Invariant check that stays on in production: a violated invariant means a bug, never a user error. */
 export function assert(cond: boolean, msg: string): asserts cond {
-  if (!cond) throw new Error(`raft invariant violated: ${msg}`);
+  if (!cond) violated(msg);
+}
+
+/**
+ * Throws for a broken invariant. Hot paths write `if (!(cond)) violated(`...`)` rather than
+ * `assert(cond, `...`)`, so the message is only built when the check fails.
+ */
+export function violated(msg: string): never {
+  throw new Error(`raft invariant violated: ${msg}`);
 }
 
 /** Fixed per-entry overhead (term, index, type, framing) used for all size estimates. */

@@ -1,4 +1,4 @@
-import { readU64BE } from './gogo-wire.js';
+import { readU32BE, readU64BE } from './gogo-wire.js';
 
 // A FIFO of received bytes for the incremental stream decoders: chunks are kept as they
 // arrive and read in order, copying only when a read spans chunks, so a frame split over
@@ -65,9 +65,8 @@ export class ByteQueue {
   takeU64BENumber(): number {
     const first = this.chunks[this.head];
     if (first !== undefined && first.length - this.offset >= 8 && this.size >= 8) {
-      const o = this.offset;
-      const hi = ((first[o]! << 24) | (first[o + 1]! << 16) | (first[o + 2]! << 8) | first[o + 3]!) >>> 0;
-      const lo = ((first[o + 4]! << 24) | (first[o + 5]! << 16) | (first[o + 6]! << 8) | first[o + 7]!) >>> 0;
+      const hi = readU32BE(first, this.offset);
+      const lo = readU32BE(first, this.offset + 4);
       this.size -= 8;
       this.offset += 8;
       if (this.offset === first.length) this.dropHead();

@@ -123,10 +123,15 @@ function bigFromHalves(hi: number, lo: number): bigint {
   return v;
 }
 
+/** Reads 4 big-endian bytes at `pos` as an unsigned 32-bit number (no view is made). */
+export function readU32BE(buf: Uint8Array, pos: number): number {
+  return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+}
+
 /** Reads 8 big-endian bytes at `pos` as an unsigned 64-bit value. */
 export function readU64BE(buf: Uint8Array, pos: number): bigint {
-  const hi = ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
-  const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
+  const hi = readU32BE(buf, pos);
+  const lo = readU32BE(buf, pos + 4);
   if (hi < 0x200000) return BigInt(hi * TWO_POW_32 + lo);
   return bigFromHalves(hi, lo);
 }
