@@ -262,10 +262,13 @@ export class RaftLoop {
     if (rd.hardState !== undefined) this.unsavedHardState = rd.hardState;
     if (rd.softState !== undefined) this.leading = rd.softState.state === StateType.Leader;
     if (rd.entries.length === 0 && !rd.mustSync) return undefined;
-    // A leader of several voters writes in the background: the followers' acknowledgements
-    // (which may commit without its own write) must not wait behind a blocking write.
+    // A busy leader of several voters writes in the background: the followers' acknowledgements
+    // (which may commit without its own write) must not wait behind a blocking write. An idle
+    // one (no earlier Ready in flight) writes inline: its appends are already on their way, so
+    // the followers write meanwhile, and the thread pool's hand-offs made its own write (which
+    // the commit waits for) about twice as slow as a follower's: ~1 ms against ~0.5 ms at one client.
     const voters = this.o.applier.confState?.voters.length ?? 1;
-    this.o.wal.setInlineSync?.(!(this.leading && voters > 1));
+    this.o.wal.setInlineSync?.(!(this.leading && voters > 1 && this.inFlight > 0));
     const hs = this.unsavedHardState;
     this.unsavedHardState = undefined;
     return this.o.wal.save(hs, rd.entries, rd.mustSync);
