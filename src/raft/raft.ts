@@ -110,9 +110,8 @@ export class Raft {
     // Messages are built only on failure: this runs after every input.
     const log = this.log;
     if (log.applied > log.committed) violated(`applied ${log.applied} > committed ${log.committed}`);
-    if (log.committed > log.lastIndex()) {
+    if (log.committed > log.lastIndex())
       violated(`committed ${log.committed} > last index ${log.lastIndex()}`);
-    }
     assert(this.state !== StateType.Leader || this.lead === this.id, 'a leader must know itself as leader');
     assert(this.vote === NONE || this.term > 0, 'a vote needs a term');
   }

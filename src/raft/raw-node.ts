@@ -88,8 +88,7 @@ export class RawNode {
    */
   proposeMany(datas: readonly Uint8Array[]): void {
     if (datas.length === 0) return;
-    const entries = datas.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
-    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries }));
+    this.proposeEntries(datas.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data })));
   }
 
   proposeConfChange(cc: ConfChange): void {
@@ -97,7 +96,11 @@ export class RawNode {
   }
 
   private proposeEntry(e: Entry): void {
-    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries: [e] }));
+    this.proposeEntries([e]);
+  }
+
+  private proposeEntries(entries: Entry[]): void {
+    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries }));
   }
 
   applyConfChange(cc: ConfChange): ConfState {

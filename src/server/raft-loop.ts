@@ -18,10 +18,11 @@
 // Two exceptions make a put cost one disk write per member in parallel rather than
 // two in series (as etcd's leader writes to its followers while its fdatasync runs):
 // - the leader's appends and heartbeats, and the proposals and read requests a follower
-//   forwards, go out when the Ready is taken, before its own save, unless a save that changes
-//   term or vote is still on its way (a message must never carry a term the sender could forget). The raft core counts the leader's own
-//   copy towards the commit quorum only once the stage reports it durable
-//   (selfAckOnPersist), so an entry is never committed on fewer than a quorum of disks;
+//   forwards, go out when the Ready is taken, before its own save, unless a save that
+//   changes term or vote is still on its way (a message must never carry a term the sender
+//   could forget). The raft core counts the leader's own copy towards the commit quorum
+//   only once the stage reports it durable (selfAckOnPersist), so an entry is never
+//   committed on fewer than a quorum of disks;
 // - a Ready whose only durable news is a higher commit index writes nothing: the commit
 //   index is volatile in raft (a restart learns it again), and its next save with
 //   entries carries it anyway. Applying such a Ready still waits for every earlier save.
