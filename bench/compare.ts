@@ -21,7 +21,14 @@
 // its error; the run goes on.
 import * as grpc from '@grpc/grpc-js';
 import { WatchRequest, WatchResponse } from '../src/pb/etcdserverpb/rpc.js';
-import { type BenchResult, buildEtcdbench, etcdTsMain, failureText, runBench } from './lib/etcdbench.js';
+import {
+  type BenchResult,
+  buildEtcdbench,
+  etcdTsMain,
+  failureText,
+  putArgs,
+  runBench,
+} from './lib/etcdbench.js';
 import { settledRss, sleep } from './lib/proc.js';
 import { type RunningMember, startMember, stopMember } from './lib/single-member.js';
 import { cells, fmt, notes, outcome } from './lib/stats.js';
@@ -135,16 +142,7 @@ function workloads(quick: boolean, idle: number | undefined): Workload[] {
   const put = (clients: number, conns: number, total: number): Workload => ({
     kind: 'etcdbench',
     name: `put c=${clients}`,
-    args: [
-      `--conns=${conns}`,
-      `--clients=${clients}`,
-      'put',
-      '--key-size=8',
-      '--val-size=256',
-      '--key-space-size=100000',
-      '--sequential-keys',
-      `--total=${n(total)}`,
-    ],
+    args: putArgs(clients, conns, n(total), false),
   });
   const range = (consistency: 'l' | 's', clients: number, conns: number, total: number): Workload => ({
     kind: 'etcdbench',

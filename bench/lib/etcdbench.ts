@@ -81,3 +81,18 @@ export function failureText(err: unknown): string {
   const text = stderr !== '' ? stderr.split('\n').slice(-2).join(' / ') : String(e.message ?? err);
   return text.length > 240 ? `${text.slice(0, 237)}...` : text;
 }
+
+/** etcdbench arguments for puts of 256-byte values over 100,000 keys. */
+export function putArgs(clients: number, conns: number, total: string, leaderOnly: boolean): string[] {
+  return [
+    ...(leaderOnly ? ['--target-leader'] : []),
+    `--conns=${conns}`,
+    `--clients=${clients}`,
+    'put',
+    '--key-size=8',
+    '--val-size=256',
+    '--key-space-size=100000',
+    '--sequential-keys',
+    `--total=${total}`,
+  ];
+}
