@@ -27,9 +27,34 @@ describe('put and deleteRange', () => {
     assert.equal(second.rev, 3);
     assert.equal(dec(second.prevKv!.value), 'v1');
     assert.equal(second.prevKv!.lease, 7n);
-    assert.equal(dec(second.events[0]!.prevKv!.value), 'v1', 'events always carry prevKv');
+    assert.equal(dec(second.events[0]!.prevKv!.value), 'v1', 'events carry prevKv by default');
     const kv = t.get('k')!;
     assert.deepEqual([kv.createRevision, kv.modRevision, kv.version, kv.lease], [2, 3, 2, 0n]);
+    await t.close();
+  });
+
+  test('put events leave prevKv out while it is not wanted; deletes and responses keep it', async () => {
+    const t = TestStore.create();
+    let wanted = false;
+    let asked = 0;
+    t.store.setPutEventsPrevKv(() => {
+      asked++;
+      return wanted;
+    });
+    t.put('k', 'v1');
+    const bare = t.put('k', 'v2', { prevKv: true });
+    assert.equal(bare.events[0]!.prevKv, undefined, 'no watcher wants it: not read back');
+    assert.equal(dec(bare.prevKv!.value), 'v1', "the request's own prev_kv is still answered");
+    wanted = true;
+    const full = t.put('k', 'v3');
+    assert.equal(dec(full.events[0]!.prevKv!.value), 'v2');
+    wanted = false;
+    const del = t.del('k');
+    assert.equal(dec(del.events[0]!.prevKv!.value), 'v3', 'a delete event always has its prevKv');
+    assert.equal(asked, 4, 'asked once per write');
+    t.store.setPutEventsPrevKv(undefined);
+    t.put('k', 'v4');
+    assert.equal(dec(t.put('k', 'v5').events[0]!.prevKv!.value), 'v4', 'back to always');
     await t.close();
   });
 

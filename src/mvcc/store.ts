@@ -46,6 +46,8 @@ import {
 import { checkTxnDuplicates } from './validate.js';
 import { WriteTxn } from './write-txn.js';
 
+const ALWAYS = (): boolean => true;
+
 export interface MvccStoreOptions extends MvccStoreOnOptions {
   /** Backend batch: commit after this many records (default 10 000, like etcd). */
   batchLimit?: number;
@@ -79,6 +81,7 @@ export class MvccStore {
   private leaseExists: ((id: bigint) => boolean) | undefined;
   private closed = false;
   private defragmenting = false;
+  private putEventsPrevKv: () => boolean = ALWAYS;
   /**
    * The reads txn planning needs, as one adapter made once per store (not per txn), so
    * txn-plan.ts sees no private field and the store's public API stays as it is.
@@ -130,6 +133,14 @@ export class MvccStore {
 
   compactedRevision(): number {
     return this.compactMainRev;
+  }
+
+  /**
+   * Tells the store whether put events must carry the key's previous KeyValue (a watcher with
+   * prev_kv is open); asked once per write. Without a predicate they always do.
+   */
+  setPutEventsPrevKv(wanted: (() => boolean) | undefined): void {
+    this.putEventsPrevKv = wanted ?? ALWAYS;
   }
 
   setLeaseChecker(leaseExists: ((id: bigint) => boolean) | undefined): void {
@@ -461,7 +472,7 @@ export class MvccStore {
 
   /** Starts the writes of one request; finishWrite ends them. */
   private beginWrite(): WriteTxn {
-    return new WriteTxn(this.currentRev, this.index, this.backend);
+    return new WriteTxn(this.currentRev, this.index, this.backend, this.putEventsPrevKv());
   }
 
   private finishWrite(tw: WriteTxn): void {

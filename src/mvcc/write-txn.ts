@@ -24,11 +24,17 @@ import {
 export class WriteTxn {
   readonly events: Event[] = [];
 
-  /** `backend` must be the store's current one: a WriteTxn lives for one request only. */
+  /**
+   * `backend` must be the store's current one: a WriteTxn lives for one request only.
+   * `putEventsPrevKv`: whether a put event over an existing key carries that key's previous
+   * KeyValue. Only a watcher asking for prev_kv needs it, and reading it back costs a backend
+   * read per overwrite; delete events always carry it (the delete reads it anyway).
+   */
   constructor(
     readonly beginRev: number,
     private readonly index: TreeIndex,
     private readonly backend: StoreBackend,
+    private readonly putEventsPrevKv = true,
   ) {}
 
   /** The revision a read inside this txn sees: its own earlier writes included. */
@@ -76,7 +82,8 @@ export class WriteTxn {
     const rev = this.nextRevision();
     const keyStr = bytesToKey(key);
     const before = this.index.get(keyStr, rev.main);
-    const prevKv = before === undefined ? undefined : readRecord(this.backend, before.modified);
+    const prevKv =
+      before === undefined || !this.putEventsPrevKv ? undefined : readRecord(this.backend, before.modified);
     const kv: KeyValue = {
       key: asBuffer(key),
       value: asBuffer(value),

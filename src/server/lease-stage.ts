@@ -49,7 +49,8 @@ export class LeaseStage extends DelegatingStage {
   /** Events out-port listener: a put moves its key to the lease it names, a delete frees it. */
   readonly onApplied = (_revision: number, events: readonly Event[]): void => {
     for (const e of events) {
-      const before = e.prevKv?.lease ?? 0n;
+      // A put event carries prevKv only while a watcher wants it; the lessor knows the old lease.
+      const before = e.prevKv !== undefined ? e.prevKv.lease : this.lessor.leaseOf(e.kv.key);
       const after = e.type === EventType.PUT ? e.kv.lease : 0n;
       if (before === after) continue;
       if (before !== 0n) this.lessor.detach(before, e.kv.key);

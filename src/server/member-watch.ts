@@ -49,6 +49,7 @@ export class MemberWatch implements WatchPort {
   constructor(private readonly d: MemberWatchDeps) {
     this.hub = new WatchHub(d.store, { maxResponseBytes: d.maxResponseBytes });
     d.events.subscribe((revision, events) => this.hub.notify(revision, events));
+    d.store.setPutEventsPrevKv(() => this.hub.wantsPrevKv());
   }
 
   start(): void {

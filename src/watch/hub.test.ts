@@ -163,6 +163,30 @@ describe('live events', () => {
     ]);
   });
 
+  test('wantsPrevKv: true exactly while a live watcher asked for prev_kv', () => {
+    const { history, hub, write } = setup();
+    for (let i = 0; i < 5; i++) write({ put: 'a' });
+    const s = hub.openStream();
+    const other = hub.openStream();
+    assert.equal(hub.wantsPrevKv(), false);
+    s.create({ key: enc('a') });
+    assert.equal(hub.wantsPrevKv(), false, 'a plain watcher does not need it');
+    const synced = s.create({ key: enc('a'), prevKv: true });
+    s.create({ key: enc('a'), prevKv: true, startRevision: 2 }); // unsynced: catches up from history
+    assert.equal(hub.wantsPrevKv(), true);
+    s.cancel(synced);
+    assert.equal(hub.wantsPrevKv(), true, 'the unsynced one still wants it');
+    s.close();
+    assert.equal(hub.wantsPrevKv(), false, 'closing the stream released it');
+    history.compact(4);
+    const gone = other.create({ key: enc('a'), prevKv: true, startRevision: 2 }); // compacted at once
+    assert.equal(hub.wantsPrevKv(), false, 'a watcher canceled by compaction does not count');
+    other.cancel(gone);
+    assert.equal(hub.wantsPrevKv(), false, 'canceling it again does not count twice');
+    other.create({ key: enc('a'), prevKv: true });
+    assert.equal(hub.wantsPrevKv(), true);
+  });
+
   test('many streams and watchers on one key all get the event', () => {
     const { hub, write } = setup();
     const streams = Array.from({ length: 50 }, () => hub.openStream());

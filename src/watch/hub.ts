@@ -75,6 +75,8 @@ export class WatchHub {
   /** Last revision passed to notify. */
   private lastRev: number;
   private watcherTotal = 0;
+  /** Watchers in a group (synced or unsynced) that asked for prev_kv. */
+  private prevKvWatchers = 0;
   private busy = false;
   private readable: WatchStream[] = [];
   private stamp = 0;
@@ -132,8 +134,16 @@ export class WatchHub {
   }
 
   /**
+   * Whether events given to notify() must carry prevKv: some watcher asked for prev_kv. While
+   * none did, the store may leave it out of put events (see MvccStore.setPutEventsPrevKv).
+   */
+  wantsPrevKv(): boolean {
+    return this.prevKvWatchers > 0;
+  }
+
+  /**
    * The events of one newly applied revision (all with modRevision === rev, prevKv
-   * filled when the key existed). Called once per revision, in order; `rev` must be
+   * filled when the key existed and wantsPrevKv() was true at the write). Called once per revision, in order; `rev` must be
    * above the last one and at most the history's current revision. If revisions were
    * skipped, synced watchers are sent back to history for them rather than risk a gap.
    */
@@ -243,6 +253,7 @@ export class WatchHub {
     const w = new Watcher(id, s, range.start, range.end, 0, flags);
     s.watchers.set(id, w);
     this.watcherTotal++;
+    if ((flags & Flag.PREV_KV) !== 0) this.prevKvWatchers++;
     s.push({ watchId: id, revision: cur, created: true, events: [] }, 0);
     if (req.progressNotify) this.progressWatchers.add(w);
 
@@ -452,6 +463,8 @@ export class WatchHub {
 
   /** Takes a watcher out of the groups (not out of its stream's id map). */
   private detach(w: Watcher): void {
+    const grouped = w.state === WatcherState.SYNCED || w.state === WatcherState.UNSYNCED;
+    if (grouped && (w.flags & Flag.PREV_KV) !== 0) this.prevKvWatchers--;
     if (w.state === WatcherState.SYNCED) this.synced.delete(w);
     else if (w.state === WatcherState.UNSYNCED) {
       this.unsynced.delete(w);

@@ -49,6 +49,24 @@ describe('leases on a real member', () => {
     });
   });
 
+  test('a key put again on another lease, then on none, leaves its old lease (no watcher open)', async () => {
+    // Without a prev_kv watcher the store leaves the previous value out of put events; the old
+    // lease must then come from the lessor's own key map.
+    const a = await leases.grant(60);
+    const b = await leases.grant(60);
+    await kv.put('/moving', '1', { lease: a.ID });
+    await kv.put('/moving', '2', { lease: b.ID });
+    assert.deepEqual(keysOf(await leases.timeToLive(a.ID)), []);
+    assert.deepEqual(keysOf(await leases.timeToLive(b.ID)), ['/moving']);
+    await leases.revoke(a.ID);
+    assert.equal((await kv.range('/moving')).count, 1, 'revoking the old lease keeps the key');
+    await kv.put('/moving', '3');
+    assert.deepEqual(keysOf(await leases.timeToLive(b.ID)), []);
+    await leases.revoke(b.ID);
+    const left = await kv.range('/moving');
+    assert.equal(left.kvs[0]?.value.toString(), '3', 'a key on no lease outlives both');
+  });
+
   test("etcd's errors: a put naming an unknown lease, a duplicate id, a TTL that is too large", async () => {
     await assert.rejects(kv.put('/x', 'y', { lease: 12345n }), (e: GrpcFailure) => {
       assert.equal(e.details, 'etcdserver: requested lease not found');
