@@ -153,7 +153,10 @@ export function decodeInternalRequest(data: Uint8Array): InternalRequest {
         ({ id, auth } = decodeHeader(body));
         break;
       case FIELD_PUT:
-        op = { kind: 'put', req: decodePutRequestFast(body) ?? PutRequest.decode(body) };
+        op = {
+          kind: 'put',
+          req: decodePutRequestFast(body, 0, body.length, true) ?? PutRequest.decode(body),
+        };
         break;
       case FIELD_DELETE_RANGE:
         op = { kind: 'deleteRange', req: DeleteRangeRequest.decode(body) };

@@ -10,11 +10,21 @@ import { delimitedSize, fitsVarint64, readVarint, varint64Size, writeVarint, wri
 
 const EMPTY = Buffer.alloc(0);
 
-/** Decodes `input[start, end)`; undefined for unknown fields, a negative lease, malformed bytes. */
+function asBufferView(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
+}
+
+/**
+ * Decodes `input[start, end)`; undefined for unknown fields, a negative lease, malformed bytes.
+ * Key and value are copies unless `views`: a raft entry's data is never written again and lives
+ * in the raft log anyway, so the apply path takes views (the store copies them into its record);
+ * a client's payload sits in a connection's read buffer and must be copied.
+ */
 export function decodePutRequestFast(
   input: Uint8Array,
   start = 0,
   end = input.length,
+  views = false,
 ): PutRequest | undefined {
   let pos = start;
   let key: Buffer = EMPTY;
@@ -28,8 +38,8 @@ export function decodePutRequestFast(
     if (tag === 0x0a || tag === 0x12) {
       const len = readVarint(input, pos, end);
       if (len === undefined || len[1] + len[0] > end) return undefined;
-      // A copy: the input's memory belongs to a connection's read buffer or a raft entry.
-      const bytes = Buffer.from(input.subarray(len[1], len[1] + len[0]));
+      const body = input.subarray(len[1], len[1] + len[0]);
+      const bytes = views ? asBufferView(body) : Buffer.from(body);
       if (tag === 0x0a) key = bytes;
       else value = bytes;
       pos = len[1] + len[0];

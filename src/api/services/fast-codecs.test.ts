@@ -81,8 +81,18 @@ test('PutRequest fast decode equals the generated decoder, and declines what it 
   for (const r of reqs) {
     const bytes = PutRequest.encode(r).finish();
     assert.deepEqual(decodePutRequestFast(bytes), PutRequest.decode(bytes));
+    assert.deepEqual(decodePutRequestFast(bytes, 0, bytes.length, true), PutRequest.decode(bytes));
     assert.deepEqual(FastKVDefinition.methods.put.requestType.decode(bytes), PutRequest.decode(bytes));
   }
+  // Copies by default (a connection's read buffer is reused); views only when asked (raft entries).
+  const entry = PutRequest.encode(
+    PutRequest.fromPartial({ key: Buffer.from('k'), value: Buffer.from('v') }),
+  ).finish();
+  const copied = decodePutRequestFast(entry)!;
+  const viewed = decodePutRequestFast(entry, 0, entry.length, true)!;
+  entry[entry.length - 1] = 'w'.charCodeAt(0);
+  assert.equal(copied.value.toString(), 'v');
+  assert.equal(viewed.value.toString(), 'w', 'a view sees its entry');
   const negativeLease = PutRequest.encode(
     PutRequest.fromPartial({ key: Buffer.from('k'), lease: -1n }),
   ).finish();

@@ -75,6 +75,81 @@ describe('gogo-wire primitives', () => {
   });
 });
 
+/** A random varint of 1–11 bytes, sometimes cut short; then `tail` bytes of payload. */
+function randomVarintThenBytes(rnd: () => number, tail: number): Uint8Array {
+  const len = 1 + Math.floor(rnd() * (rnd() < 0.7 ? 4 : 11));
+  const bytes = new Uint8Array(len + tail);
+  for (let i = 0; i < len; i++) {
+    const b = rnd() < 0.3 ? Math.floor(rnd() * 4) : Math.floor(rnd() * 128);
+    bytes[i] = b | (i < len - 1 ? 0x80 : 0);
+  }
+  if (rnd() < 0.05) return bytes.subarray(0, len - 1); // truncated varint
+  return bytes;
+}
+
+function outcome(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (e) {
+    assert.ok(e instanceof WireError);
+    return `error: ${e.message}`;
+  }
+}
+
+/** tag() and span() as Go reads them, through the 64-bit varint: the reference. */
+function referenceTag(bytes: Uint8Array): unknown {
+  return outcome(() => {
+    const r = new Reader(bytes, 'test');
+    const wire = r.u64();
+    const field = Number(BigInt.asIntN(32, wire >> 3n));
+    const wireType = Number(wire & 7n);
+    if (wireType === 4) r.fail('wiretype end group for non-group');
+    if (field <= 0) r.fail(`illegal tag ${field} (wire type ${wireType})`);
+    return [field, wireType, r.pos];
+  });
+}
+
+function referenceSpan(bytes: Uint8Array): unknown {
+  return outcome(() => {
+    const r = new Reader(bytes, 'test');
+    const len = r.u64();
+    if (len >= 1n << 63n) r.fail('negative length');
+    if (len > BigInt(bytes.length - r.pos)) r.fail('unexpected end of data');
+    return [r.pos, r.pos + Number(len)];
+  });
+}
+
+describe('gogo-wire tags and lengths', () => {
+  test('tag() and span() agree with the 64-bit reading for short, long and cut-off varints', () => {
+    const rnd = seededRandom(7);
+    for (let n = 0; n < 20_000; n++) {
+      const bytes = randomVarintThenBytes(rnd, Math.floor(rnd() * 300));
+      const hex = Buffer.from(bytes).toString('hex').slice(0, 40);
+      const tag = outcome(() => {
+        const r = new Reader(bytes, 'test');
+        r.tag();
+        return [r.field, r.wireType, r.pos];
+      });
+      assert.deepEqual(tag, referenceTag(bytes), `tag ${hex}`);
+      const span = outcome(() => new Reader(bytes, 'test').span());
+      assert.deepEqual(span, referenceSpan(bytes), `span ${hex}`);
+      if (Array.isArray(span)) {
+        const r = new Reader(bytes, 'test');
+        assert.equal(r.spanEnd(), span[1]);
+        assert.equal(r.lastSpanLength, span[1] - span[0]);
+      }
+    }
+  });
+
+  test('expectNumbered names the field only in its error', () => {
+    const r = new Reader(Uint8Array.of(0xa2, 0x06, 0x00), 'test'); // field 100, wire type 2
+    r.tag();
+    assert.equal(r.field, 100);
+    r.expectNumbered(2);
+    assert.throws(() => r.expectNumbered(0), /wrong wireType = 2 for field 100/);
+  });
+});
+
 describe('ByteQueue 64-bit reads', () => {
   test('takeU64BENumber agrees with takeU64BE within one chunk and across chunks', () => {
     const values = [0n, 1n, 255n, 256n, 0xffffffffn, 0x100000000n, BigInt(Number.MAX_SAFE_INTEGER), U64_MAX];

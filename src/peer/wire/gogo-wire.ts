@@ -235,6 +235,8 @@ export class Reader {
   field = 0;
   /** Set by tag(). */
   wireType = 0;
+  /** Length of the body the last spanEnd() (or span()) passed over. */
+  lastSpanLength = 0;
 
   constructor(
     readonly buf: Uint8Array,
@@ -259,11 +261,10 @@ export class Reader {
 
   /** Reads a tag as gogo's Unmarshal loop does, with its two checks. */
   tag(): void {
-    const b = this.buf[this.pos];
-    if (b !== undefined && b < 0x80 && this.pos < this.end) {
-      this.pos++;
-      this.field = b >>> 3;
-      this.wireType = b & 7;
+    const small = this.smallVarint();
+    if (small >= 0) {
+      this.field = small >>> 3;
+      this.wireType = small & 7;
     } else {
       const wire = this.u64();
       this.field = Number(BigInt.asIntN(32, wire >> 3n));
@@ -276,6 +277,32 @@ export class Reader {
   /** Go's "wrong wireType" check for a known field. */
   expect(wireType: number, name: string): void {
     if (this.wireType !== wireType) this.fail(`wrong wireType = ${this.wireType} for field ${name}`);
+  }
+
+  /** expect() for a field named by its number: the name is only made when the check fails. */
+  expectNumbered(wireType: number): void {
+    if (this.wireType !== wireType) this.expect(wireType, String(this.field));
+  }
+
+  /**
+   * A varint of at most 4 bytes (below 2^28) read as a plain number, or -1 (nothing consumed)
+   * when it is longer or runs past the end: the caller then takes the uint64 road. Tags and
+   * lengths are almost always this short, and the BigInt road allocated on every entry.
+   */
+  private smallVarint(): number {
+    const { buf, end } = this;
+    let pos = this.pos;
+    let value = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= end) return -1;
+      const b = buf[pos++]!;
+      value |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return value;
+      }
+    }
+    return -1;
   }
 
   /** A varint as uint64: at most 10 bytes, bits beyond 64 dropped (as Go's shifts do). */
@@ -361,12 +388,17 @@ export class Reader {
 
   /** Reads a length prefix and returns [start, stop) of the body, checked against the end. */
   span(): [number, number] {
-    let len: number;
-    const b = this.buf[this.pos];
-    if (b !== undefined && b < 0x80 && this.pos < this.end) {
-      this.pos++;
-      len = b;
-    } else {
+    const stop = this.spanEnd();
+    return [stop - this.lastSpanLength, stop];
+  }
+
+  /**
+   * span() without the pair: reads a length prefix, moves past the body and returns where it
+   * ends; it started at the returned end minus lastSpanLength.
+   */
+  spanEnd(): number {
+    let len = this.smallVarint();
+    if (len < 0) {
       const big = this.u64();
       if (big >= 1n << 63n) this.fail('negative length');
       if (big > BigInt(this.end - this.pos)) this.eof();
@@ -376,20 +408,21 @@ export class Reader {
     if (len > this.end - start) this.eof();
     const stop = start + len;
     this.pos = stop;
-    return [start, stop];
+    this.lastSpanLength = len;
+    return stop;
   }
 
   /** A bytes field, copied into a plain Uint8Array (never a view of the input). */
   bytes(): Uint8Array {
-    const [start, stop] = this.span();
-    const out = allocBytes(stop - start);
-    out.set(this.buf.subarray(start, stop));
+    const stop = this.spanEnd();
+    const out = allocBytes(this.lastSpanLength);
+    out.set(this.buf.subarray(stop - this.lastSpanLength, stop));
     return out;
   }
 
   string(): string {
-    const [start, stop] = this.span();
-    return utf8.decode(this.buf.subarray(start, stop));
+    const stop = this.spanEnd();
+    return utf8.decode(this.buf.subarray(stop - this.lastSpanLength, stop));
   }
 
   /** Skips the current field's value as gogo's generated skip function does. */

@@ -113,12 +113,14 @@ function check(type: MessageName, r: Reader, depth: number): void {
     if (kind === undefined) {
       r.skip();
     } else if (kind === V) {
-      r.expect(WireType.Varint, String(r.field));
+      r.expectNumbered(WireType.Varint);
       r.skipVarint();
     } else {
-      r.expect(WireType.Bytes, String(r.field));
-      const [start, stop] = r.span();
-      if (kind !== B) check(kind as MessageName, new Reader(r.buf, kind, start, stop), depth + 1);
+      r.expectNumbered(WireType.Bytes);
+      const stop = r.spanEnd();
+      if (kind !== B) {
+        check(kind as MessageName, new Reader(r.buf, kind, stop - r.lastSpanLength, stop), depth + 1);
+      }
     }
   }
 }
