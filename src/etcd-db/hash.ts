@@ -16,9 +16,9 @@
 // and cluster token as the saved cluster, the tutorials' case) gives equal hashes.
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { crc32c } from '@node-rs/crc32';
 import { compareBytes } from '../bbolt/index.js';
 import type { MvccStore } from '../mvcc/index.js';
+import { crc32c } from '../util/crc32c.js';
 import { BUCKET, META_CONSISTENT_INDEX } from './codecs.js';
 import { type EtcdDbExtra, etcdBuckets } from './export.js';
 

@@ -4,8 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { crc32c } from '@node-rs/crc32';
 import { BoltDb, checkDb } from '../bbolt/index.js';
+import { crc32c } from '../util/crc32c.js';
 import { decodeRevisionKey, EtcdDbError } from './codecs.js';
 
 const SHA256_SIZE = 32;

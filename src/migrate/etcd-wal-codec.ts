@@ -7,8 +7,9 @@
 //              (type 4) carries the running value into each new segment.
 // etcd's metadata record holds etcdserverpb.Metadata{NodeID, ClusterID}; entry and state records
 // hold raftpb.Entry and raftpb.HardState; snapshot records hold walpb.Snapshot{index, term}.
-import { crc32c } from '@node-rs/crc32';
+
 import { ExactWriter, Reader, u64Size, uintSize, WireError, WireType } from '../peer/wire/gogo-wire.js';
+import { crc32c } from '../util/crc32c.js';
 
 export const EtcdWalType = {
   metadata: 1,

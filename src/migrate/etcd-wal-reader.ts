@@ -4,9 +4,9 @@
 // is left as it was (the caller keeps the original files aside).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
 import { decodeEntry, decodeHardState } from '../peer/wire/raftpb.js';
 import type { Entry, HardState } from '../raft/types.js';
+import { crc32c } from '../util/crc32c.js';
 import {
   decodeFrameSize,
   decodeRecordPb,

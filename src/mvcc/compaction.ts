@@ -3,7 +3,7 @@
 // in the background, in chunks, one compaction after the other. HashKV lives here too because it
 // must skip exactly the records a compaction would delete.
 
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../util/crc32c.js';
 import { assertInvariant } from './errors.js';
 import { decodeRevision, encodeRevision, revisionId } from './revision.js';
 import type { StoreBackend } from './store-backend.js';

@@ -1,7 +1,8 @@
 // Snapshot file layout: a fixed header (magic, version, CRC32C and length of the body)
 // followed by the body (metadata, then the application's opaque image).
-import { crc32c } from '@node-rs/crc32';
+
 import type { Snapshot } from '../raft/types.js';
+import { crc32c } from '../util/crc32c.js';
 import { BinReader, BinWriter, readConfState, writeConfState } from '../wal/codec.js';
 
 const MAGIC = Buffer.from('etcdtsSN', 'latin1');

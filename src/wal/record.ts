@@ -1,6 +1,6 @@
 // On-disk framing of WAL segments: a fixed segment header, then 8-byte aligned
 // records, each carrying its own CRC32C. See docs/wal-format.md.
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../util/crc32c.js';
 import { BinWriter } from './codec.js';
 
 export const RecordType = {

@@ -1,7 +1,8 @@
 // etcd 3.4's snapshot file, member/snap/<term>-<index>.snap (etcdserver/api/snap/snapshotter.go):
 // snappb.Snapshot{1 crc uint32 = CRC-32C (Castagnoli) of data, 2 data = raftpb.Snapshot}.
-import { crc32c } from '@node-rs/crc32';
+
 import type { Snapshot } from '../../raft/types.js';
+import { crc32c } from '../../util/crc32c.js';
 import { delimitedSize, ExactWriter, Reader, uintSize, WireError, WireType } from './gogo-wire.js';
 import { decodeSnapshot, encodeSnapshot } from './raftpb.js';
 
