@@ -34,7 +34,7 @@ export class WriteTxn {
     readonly beginRev: number,
     private readonly index: TreeIndex,
     private readonly backend: StoreBackend,
-    private readonly putEventsPrevKv = true,
+    private readonly putEventsPrevKv: boolean,
   ) {}
 
   /** The revision a read inside this txn sees: its own earlier writes included. */

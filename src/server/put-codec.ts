@@ -5,14 +5,11 @@
 // handle the common shape (key, value, a non-negative lease, flags) and answer
 // undefined for anything else, so callers fall back to the generated codec;
 // the bytes are the generated encoder's (fields in order, defaults omitted).
+import { asBuffer } from '../mvcc/types.js';
 import type { PutRequest } from '../pb/etcdserverpb/rpc.js';
 import { delimitedSize, fitsVarint64, readVarint, varint64Size, writeVarint, writeVarint64 } from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
-
-function asBufferView(u: Uint8Array): Buffer {
-  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.length);
-}
 
 /**
  * Decodes `input[start, end)`; undefined for unknown fields, a negative lease, malformed bytes.
@@ -39,7 +36,7 @@ export function decodePutRequestFast(
       const len = readVarint(input, pos, end);
       if (len === undefined || len[1] + len[0] > end) return undefined;
       const body = input.subarray(len[1], len[1] + len[0]);
-      const bytes = views ? asBufferView(body) : Buffer.from(body);
+      const bytes = views ? asBuffer(body) : Buffer.from(body);
       if (tag === 0x0a) key = bytes;
       else value = bytes;
       pos = len[1] + len[0];

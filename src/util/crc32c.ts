@@ -8,14 +8,8 @@ type Crc32cFn = (input: Uint8Array, initialState?: number) => number;
 
 let impl: Crc32cFn | undefined;
 
-function load(): Crc32cFn {
-  const mod = createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: Crc32cFn };
-  impl = mod.crc32c;
-  return impl;
-}
-
 /** CRC-32C of `input`, continuing from `initialState` (a previous result) when given. */
 export function crc32c(input: Uint8Array, initialState?: number): number {
-  const f = impl ?? load();
-  return initialState === undefined ? f(input) : f(input, initialState);
+  impl ??= (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: Crc32cFn }).crc32c;
+  return impl(input, initialState);
 }

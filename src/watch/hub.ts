@@ -142,10 +142,11 @@ export class WatchHub {
   }
 
   /**
-   * The events of one newly applied revision (all with modRevision === rev, prevKv
-   * filled when the key existed and wantsPrevKv() was true at the write). Called once per revision, in order; `rev` must be
-   * above the last one and at most the history's current revision. If revisions were
-   * skipped, synced watchers are sent back to history for them rather than risk a gap.
+   * The events of one newly applied revision (all with modRevision === rev, prevKv filled
+   * when the key existed and wantsPrevKv() was true at the write). Called once per revision,
+   * in order; `rev` must be above the last one and at most the history's current revision.
+   * If revisions were skipped, synced watchers are sent back to history for them rather than
+   * risk a gap.
    */
   notify(rev: number, events: readonly Event[]): void {
     this.run(() => {
